@@ -1,0 +1,221 @@
+# libpacing: GNU make build.
+#
+#   make               build/libpacing.so.X.Y.Z (+ .so.X, .so links), build/libpacing.a,
+#                      build/pacing.pc
+#   make test          build and run tests/test_*.c (static lib) and tests/cxx_header.cpp
+#                      (shared lib); check each include/*.h compiles alone (C11, C++11)
+#   make test-asan     the same with ASan+UBSan, in build-asan/
+#   make valgrind      the tests (of build/) under valgrind
+#   make examples      build examples/*.c into build/examples/
+#   make demo          build and run build/examples/kiosk
+#   make bench         build bench/*.c into build/bench/
+#   make check-exports only pacing_* exported, SONAME libpacing.so.MAJOR, exported
+#                      pacing_* == PACING_API functions declared in include/*.h
+#   make abi-dump      regenerate abi/libpacing.abi (the committed ABI baseline)
+#   make abi-check     check-exports + abidiff against abi/libpacing.abi
+#   make install       PREFIX=/usr/local DESTDIR= (LIBDIR, INCLUDEDIR too)
+#   make uninstall / clean
+#
+# Tests run with the repository root as the working directory.
+
+BUILD        ?= build
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR      ?=
+
+# The version comes from include/pacing.h only.
+version_part = $(shell sed -n 's/^.define PACING_VERSION_$(1)  *\([0-9][0-9]*\).*/\1/p' include/pacing.h)
+MAJOR   := $(call version_part,MAJOR)
+MINOR   := $(call version_part,MINOR)
+PATCH   := $(call version_part,PATCH)
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+ifeq ($(strip $(MAJOR)),)
+$(error cannot read PACING_VERSION_MAJOR from include/pacing.h)
+endif
+
+# Flags. CFLAGS/CXXFLAGS/CPPFLAGS/LDFLAGS may be overridden; EXTRA_CFLAGS and
+# EXTRA_LDFLAGS are added to every compile and link (test-asan uses them).
+CFLAGS   ?= -O2 -g
+CXXFLAGS ?= -O2 -g
+WARN      = -Wall -Wextra -Werror
+BASE_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -Iinclude $(CPPFLAGS)
+LIB_CFLAGS    = -std=c11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden $(BASE_CPPFLAGS) $(EXTRA_CFLAGS)
+APP_CFLAGS    = -std=c11 $(WARN) $(CFLAGS) $(BASE_CPPFLAGS) -Ilib $(EXTRA_CFLAGS)
+APP_CXXFLAGS  = -std=c++11 $(WARN) $(CXXFLAGS) -Iinclude $(CPPFLAGS) $(EXTRA_CFLAGS)
+LIBS          = -lm -lpthread
+DEPFLAGS      = -MMD -MP -MF $@.d -MT $@
+# Programs linked to the shared library find it through the rpath.
+LINK_SHARED   = -L$(BUILD) -lpacing -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS) $(EXTRA_LDFLAGS) $(LIBS)
+LINK_STATIC   = $(STLIB) $(LDFLAGS) $(EXTRA_LDFLAGS) $(LIBS)
+
+ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+VALGRIND   = valgrind -q --leak-check=full --error-exitcode=1 \
+             --errors-for-leak-kinds=definite,indirect,possible
+ABIDW      = abidw --no-corpus-path --no-comp-dir-path --short-locs --headers-dir include
+
+# Files.
+SRCS     := $(wildcard lib/*.c)
+OBJS     := $(SRCS:lib/%.c=$(BUILD)/obj/%.o)
+SONAME   := libpacing.so.$(MAJOR)
+SHLIB    := $(BUILD)/libpacing.so.$(VERSION)
+SHLINKS  := $(BUILD)/$(SONAME) $(BUILD)/libpacing.so
+STLIB    := $(BUILD)/libpacing.a
+PC       := $(BUILD)/pacing.pc
+TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+CXXTEST  := $(BUILD)/tests/cxx_header
+HDRCHECK := $(patsubst include/%.h,$(BUILD)/hdrcheck/%.ok,$(wildcard include/*.h))
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+GEN_PC = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+             -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' pacing.pc.in
+
+# Run each program of $(1) from the repository root ($(TEST_WRAPPER) in
+# front); print "N passed, N failed" last and fail if any failed.
+run_all = pass=0; fail=0; failed=; \
+	for t in $(1); do \
+	    echo "=== $$t"; \
+	    if $(TEST_WRAPPER) $$t; then pass=$$((pass + 1)); \
+	    else echo "FAILED: $$t"; fail=$$((fail + 1)); failed="$$failed $$t"; fi; \
+	done; \
+	if [ $$fail -ne 0 ]; then echo "failed:$$failed"; fi; \
+	echo "$$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]
+
+.PHONY: all test test-asan valgrind examples demo bench check-exports \
+        abi-dump abi-check install uninstall clean
+.DELETE_ON_ERROR:
+
+all: $(SHLIB) $(SHLINKS) $(STLIB) $(PC)
+
+# ---- library -------------------------------------------------------------
+
+$(BUILD)/obj/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(STLIB): $(OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(OBJS)
+
+$(SHLIB): $(OBJS) lib/libpacing.map
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $(OBJS) $(LDFLAGS) $(EXTRA_LDFLAGS) \
+	    -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libpacing.map \
+	    -Wl,--no-undefined $(LIBS)
+
+$(BUILD)/$(SONAME): $(SHLIB)
+	ln -sf $(notdir $<) $@
+
+$(BUILD)/libpacing.so: $(BUILD)/$(SONAME)
+	ln -sf $(notdir $<) $@
+
+$(PC): pacing.pc.in include/pacing.h
+	@mkdir -p $(@D)
+	$(GEN_PC) > $@
+
+# ---- tests ---------------------------------------------------------------
+
+# Unit tests link the static archive, so internal (hidden) functions are
+# reachable; they may include "internal.h" (-Ilib) or "../lib/internal.h".
+$(BUILD)/tests/test_%: tests/test_%.c $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) $(DEPFLAGS) $< -o $@ -lcmocka $(LINK_STATIC)
+
+# The C++ header test links the shared library.
+$(CXXTEST): tests/cxx_header.cpp $(SHLINKS)
+	@mkdir -p $(@D)
+	$(CXX) $(APP_CXXFLAGS) $(DEPFLAGS) $< -o $@ $(LINK_SHARED)
+
+# Every public header compiles on its own, as pedantic C11 and as C++11.
+$(BUILD)/hdrcheck/%.ok: include/%.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude -fsyntax-only -x c $<
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -fsyntax-only -x c++ $<
+	@touch $@
+
+test: $(HDRCHECK) $(TESTS) $(CXXTEST)
+	@$(call run_all,$(TESTS) $(CXXTEST))
+
+valgrind: TEST_WRAPPER = $(VALGRIND)
+valgrind: $(TESTS) $(CXXTEST)
+	@$(call run_all,$(TESTS) $(CXXTEST))
+
+test-asan:
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" EXTRA_LDFLAGS="$(ASAN_FLAGS)" test
+
+# ---- examples and benchmarks ---------------------------------------------
+
+$(BUILD)/examples/%: examples/%.c $(SHLINKS)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) $(DEPFLAGS) $< -o $@ $(LINK_SHARED)
+
+$(BUILD)/bench/%: bench/%.c $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) $(DEPFLAGS) $< -o $@ $(LINK_STATIC)
+
+examples: $(EXAMPLES)
+
+demo: $(EXAMPLES) $(BUILD)/examples/kiosk
+	$(BUILD)/examples/kiosk
+
+bench: $(BENCHES)
+
+# ---- ABI -----------------------------------------------------------------
+
+check-exports: $(SHLIB) $(SHLINKS)
+	@echo "checking exported symbols of $(SHLIB)"
+	@bad=$$(nm -D --defined-only $(SHLIB) | awk '{ sub(/@.*/, "", $$3); print $$3 }' \
+	    | grep -v -E '^(pacing_[A-Za-z0-9_]+|_init|_fini|_edata|_end|__bss_start|PACING_[0-9.]+)$$' || true); \
+	if [ -n "$$bad" ]; then echo "non-pacing_ symbols exported:"; echo "$$bad"; exit 1; fi
+	@nm -D --defined-only $(SHLIB) | awk '{ sub(/@.*/, "", $$3); print $$3 }' \
+	    | grep '^pacing_' | sort > $(BUILD)/exported.txt
+	@cat include/*.h | grep -o '^PACING_API[^(]*(' | grep -o 'pacing_[A-Za-z0-9_]*($$' \
+	    | tr -d '(' | sort -u > $(BUILD)/declared.txt
+	@missing=$$(comm -23 $(BUILD)/declared.txt $(BUILD)/exported.txt); \
+	if [ -n "$$missing" ]; then echo "declared in include/ but not exported:"; echo "$$missing"; exit 1; fi
+	@extra=$$(comm -13 $(BUILD)/declared.txt $(BUILD)/exported.txt); \
+	if [ -n "$$extra" ]; then echo "exported but not declared in include/ (make it static?):"; echo "$$extra"; exit 1; fi
+	@readelf -d $(SHLIB) | grep -q 'SONAME.*\[$(SONAME)\]' \
+	    || { echo "SONAME is not $(SONAME)"; readelf -d $(SHLIB) | grep SONAME; exit 1; }
+	@echo "exports OK: $$(wc -l < $(BUILD)/exported.txt) pacing_ symbols, SONAME $(SONAME)"
+
+abi-dump: $(SHLIB)
+	@mkdir -p abi
+	$(ABIDW) --out-file abi/libpacing.abi.tmp $(SHLIB)
+	mv abi/libpacing.abi.tmp abi/libpacing.abi
+
+# abidiff exit status is a bit mask: 1 error, 2 usage, 4 ABI change,
+# 8 incompatible change. Any change that is not purely additive fails.
+abi-check: check-exports
+	@test -f abi/libpacing.abi || { echo "abi/libpacing.abi missing: run 'make abi-dump' and commit it"; exit 1; }
+	$(ABIDW) --out-file $(BUILD)/libpacing.abi $(SHLIB)
+	@rc=0; abidiff --no-added-syms-check abi/libpacing.abi $(BUILD)/libpacing.abi || rc=$$?; \
+	if [ $$rc -ne 0 ]; then echo "abi-check: ABI differs from abi/libpacing.abi (abidiff status $$rc)"; exit 1; fi; \
+	echo "abi-check: compatible with abi/libpacing.abi"
+
+# ---- install -------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpacing.so
+	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(wildcard include/*.h) $(DESTDIR)$(INCLUDEDIR)/
+	$(GEN_PC) > $(DESTDIR)$(PKGCONFIGDIR)/pacing.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	      $(DESTDIR)$(LIBDIR)/libpacing.so $(DESTDIR)$(LIBDIR)/libpacing.a \
+	      $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(wildcard include/*.h))) \
+	      $(DESTDIR)$(PKGCONFIGDIR)/pacing.pc
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+-include $(wildcard $(BUILD)/*/*.d)

@@ -1,0 +1,473 @@
+/*
+ * libpacing: an embeddable attention-pacing engine.
+ *
+ * Hosts push their users' interaction events; the library keeps per-user
+ * decaying features and reads out fatigue, cognitive-load and related
+ * scores, each decomposable into the contributions of its inputs.
+ *
+ * Conventions of this header
+ *  - Every exported name starts with pacing_ / PACING_.
+ *  - Every fallible call returns a pacing_status; PACING_OK is 0, errors are
+ *    negative, and a failed call leaves the context exactly as it was.
+ *  - Every struct that crosses the ABI starts with a `size` field that the
+ *    caller sets to sizeof(the struct) (the *_INIT macros do it). Fields are
+ *    only ever appended, so a program built against an older header keeps
+ *    working with a newer library.
+ *  - The library never reads a clock: every call that needs the time takes
+ *    it from the caller, in milliseconds.
+ *  - Thread-safety is stated on each function; see docs/api.md.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PACING_H
+#define PACING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PACING_API __attribute__((visibility("default")))
+#else
+#define PACING_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Version                                                             */
+/* ------------------------------------------------------------------ */
+
+#define PACING_VERSION_MAJOR 1
+#define PACING_VERSION_MINOR 0
+#define PACING_VERSION_PATCH 0
+#define PACING_VERSION_NUMBER                                                  \
+    (PACING_VERSION_MAJOR * 10000 + PACING_VERSION_MINOR * 100 +               \
+     PACING_VERSION_PATCH)
+#define PACING_VERSION_STRING "1.0.0"
+#define PACING_AT_LEAST_VERSION(x, y, z)                                       \
+    (PACING_VERSION_NUMBER >= ((x) * 10000 + (y) * 100 + (z)))
+
+/* The version of the library actually loaded, as MAJOR*10000+MINOR*100+PATCH.
+ * Compare it with PACING_VERSION_NUMBER to detect a header/library mismatch.
+ * Thread-safe. */
+PACING_API unsigned pacing_version_number(void);
+/* The same as a static string, e.g. "1.0.0". Thread-safe. */
+PACING_API const char *pacing_version_string(void);
+
+/* ------------------------------------------------------------------ */
+/* Status codes (never renumbered; new codes are appended)             */
+/* ------------------------------------------------------------------ */
+
+typedef enum pacing_status {
+    PACING_OK = 0,
+    /* The call succeeded but the event was deliberately not applied:
+     * bot-flagged, a debounced duplicate, or without consent. It is counted
+     * in pacing_stats. Not an error. */
+    PACING_DROPPED = 1,
+
+    PACING_E_INVAL = -1,    /* an argument is invalid (see message) */
+    PACING_E_NULL = -2,     /* a required pointer is NULL */
+    PACING_E_SIZE = -3,     /* a struct's size field is wrong */
+    PACING_E_TYPE = -4,     /* unknown event type */
+    PACING_E_NAN = -5,      /* a number is NaN or infinite */
+    PACING_E_RANGE = -6,    /* a value is out of range for its type */
+    PACING_E_TOO_OLD = -7,  /* event older than the reorder window */
+    PACING_E_NOMEM = -8,    /* an allocation failed */
+    PACING_E_FULL = -9,     /* a bounded table is full */
+    PACING_E_NOTFOUND = -10, /* no such user, module or name */
+    PACING_E_EXISTS = -11,  /* the name is already registered */
+    PACING_E_CONFIG = -12,  /* configuration error (see message) */
+    PACING_E_CORRUPT = -13, /* damaged input data */
+    PACING_E_IO = -14,      /* an I/O operation failed */
+    PACING_E_TIME = -15     /* a time is out of range (negative, > 2^53) */
+} pacing_status;
+
+/* A static English description of a status code; never NULL, also for
+ * unknown codes. Thread-safe. */
+PACING_API const char *pacing_strerror(int status);
+
+/* ------------------------------------------------------------------ */
+/* Allocator hooks                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Custom allocation. `alloc` returns memory aligned for any type or NULL;
+ * `free` receives the pointer and the size that was asked for it (free is
+ * never called with NULL). All three fields must be set, or all NULL for the
+ * C library's malloc/free. */
+typedef struct pacing_allocator {
+    void *(*alloc)(void *opaque, size_t size);
+    void (*free)(void *opaque, void *ptr, size_t size);
+    void *opaque;
+} pacing_allocator;
+
+/* ------------------------------------------------------------------ */
+/* Context                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct pacing_ctx pacing_ctx;
+
+/* Option flags. */
+#define PACING_OPT_SINGLE_THREAD 0x1u /* no locking: one thread at a time */
+#define PACING_OPT_SECRET 0x2u        /* use options.secret for pseudonyms */
+#define PACING_OPT_REQUIRE_CONSENT 0x4u /* drop events without CONSENT flag */
+
+/* Options for pacing_ctx_new(). Zero in any field means "the default" (the
+ * defaults are listed in docs/config-reference.md). Initialise with
+ * pacing_options_init() or PACING_OPTIONS_INIT. */
+typedef struct pacing_options {
+    size_t size;                /* sizeof(pacing_options) */
+    uint32_t flags;             /* PACING_OPT_* */
+    uint32_t stripes;           /* lock stripes, power of two <= 1024 */
+    uint64_t capacity;          /* max users held (default 100000) */
+    uint8_t secret[16];         /* pseudonym key if PACING_OPT_SECRET */
+    int64_t user_ttl_ms;        /* idle users expire (default 30 days);
+                                   negative: never */
+    int64_t reorder_window_ms;  /* accepted lateness (default 60000) */
+    int64_t debounce_ms;        /* identical-event debounce (default 50);
+                                   negative: off */
+    int64_t rage_window_ms;     /* rage-click window (default 1000) */
+    uint32_t rage_clicks;       /* clicks on one target (default 3) */
+    uint32_t reserved0;         /* must be 0 */
+    int64_t dead_click_ms;      /* click with no response this long is dead
+                                   (default 1000) */
+    double feature_half_life_ms;  /* short-term features (default 120000) */
+    double baseline_half_life_ms; /* per-user baseline (default 7 days) */
+    pacing_allocator allocator;   /* all NULL: malloc/free */
+} pacing_options;
+
+#define PACING_OPTIONS_INIT {sizeof(pacing_options), 0, 0, 0, {0}, 0, 0, 0, \
+                             0, 0, 0, 0, 0.0, 0.0, {0, 0, 0}}
+
+/* Fill *opts with the defaults (every field zero, size set). */
+PACING_API void pacing_options_init(pacing_options *opts);
+
+/* Create a context. opts may be NULL for all defaults. On success *out holds
+ * the new context; on failure *out is NULL and nothing is leaked.
+ * Statuses: PACING_E_NULL (out), PACING_E_SIZE (opts->size), PACING_E_RANGE
+ * or PACING_E_INVAL (an option, see the message), PACING_E_NOMEM.
+ * The table of `capacity` users is allocated here, so pushing never
+ * allocates. Thread-safe (creates independent contexts). */
+PACING_API int pacing_ctx_new(const pacing_options *opts, pacing_ctx **out);
+
+/* Free a context and everything it owns. NULL is a no-op. Not to be called
+ * while another thread uses the context. */
+PACING_API void pacing_ctx_free(pacing_ctx *ctx);
+
+/* A message describing the last failed call made by the calling thread on
+ * ctx (pass NULL for a failed pacing_ctx_new). Messages are kept per thread,
+ * so threads sharing a context never see each other's. Never NULL; "" when
+ * the thread's last failure was on another context or there was none. Valid
+ * until the thread's next failing call. Thread-safe. */
+PACING_API const char *pacing_errmsg(const pacing_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Event types and the meaning and range of their `value`. Count events
+ * ignore the value (it must still be finite). Never renumbered. */
+typedef enum pacing_event_type {
+    PACING_EV_SESSION_START = 1,  /* count */
+    PACING_EV_SESSION_END = 2,    /* count */
+    PACING_EV_DWELL = 3,          /* ms on a piece of content, [0, 86400000] */
+    PACING_EV_SCROLL_DEPTH = 4,   /* fraction of the page, [0, 1] */
+    PACING_EV_HOVER = 5,          /* ms, [0, 86400000] */
+    PACING_EV_READING_SPEED = 6,  /* words per minute, [0, 10000] */
+    PACING_EV_INPUT_LATENCY = 7,  /* reaction time in ms, [0, 600000] */
+    PACING_EV_CLICK = 8,          /* ms until the UI responded, [0, 600000];
+                                     flag NO_RESPONSE if it never did */
+    PACING_EV_RAGE_CLICK = 9,     /* count (also derived from clicks) */
+    PACING_EV_DEAD_CLICK = 10,    /* count (also derived from clicks) */
+    PACING_EV_CURSOR_BACKTRACK = 11, /* count */
+    PACING_EV_UNDO = 12,          /* count */
+    PACING_EV_ERROR = 13,         /* count */
+    PACING_EV_FORM_START = 14,    /* count */
+    PACING_EV_FORM_SUBMIT = 15,   /* count */
+    PACING_EV_FORM_ABANDON = 16,  /* count */
+    PACING_EV_TAB_HIDDEN = 17,    /* count */
+    PACING_EV_TAB_VISIBLE = 18,   /* count */
+    PACING_EV_MEDIA_PAUSE = 19,   /* count */
+    PACING_EV_MEDIA_RESUME = 20,  /* count */
+    PACING_EV_EXPOSURE = 21,      /* a prompt was shown; count */
+    PACING_EV_DISMISS = 22,       /* a prompt was dismissed; count */
+    PACING_EV_MICRO_CONVERSION = 23, /* count */
+    PACING_EV_CONVERSION = 24,    /* value of the conversion, [0, 1e12] */
+    PACING_EV_CONSENT = 25,       /* 1 consent given, 0 withdrawn */
+    PACING_EV_OPT_OUT = 26,       /* count */
+    PACING_EV_CUSTOM = 27         /* any finite value */
+} pacing_event_type;
+
+#define PACING_EV_TYPE_MAX 27
+
+/* The stable snake_case name of an event type ("rage_click"), or NULL for
+ * an unknown type. Thread-safe. */
+PACING_API const char *pacing_event_type_name(int type);
+
+/* Channels. Values 64..255 are free for the caller's own channels. */
+typedef enum pacing_channel {
+    PACING_CH_UNSPECIFIED = 0,
+    PACING_CH_WEB = 1,
+    PACING_CH_APP = 2,
+    PACING_CH_EMAIL = 3,
+    PACING_CH_PUSH = 4,
+    PACING_CH_KIOSK = 5,
+    PACING_CH_GAME = 6,
+    PACING_CH_CUSTOM_FIRST = 64,
+    PACING_CH_MAX = 255
+} pacing_channel;
+
+/* Event flags. */
+#define PACING_EVF_BOT 0x1u          /* flagged as a bot: dropped, counted */
+#define PACING_EVF_CONSENT 0x2u      /* the user consents to personalisation */
+#define PACING_EVF_NO_CONSENT 0x4u   /* the user does not: dropped, counted */
+#define PACING_EVF_NO_RESPONSE 0x8u  /* CLICK: the UI never responded */
+#define PACING_EVF_PSEUDONYM 0x10u   /* use `pseudonym`, not user/user_len */
+#define PACING_EVF_ALL 0x1Fu
+
+/* One interaction event. Initialise with PACING_EVENT_INIT. */
+typedef struct pacing_event {
+    size_t size;          /* sizeof(pacing_event) */
+    uint32_t type;        /* pacing_event_type */
+    uint32_t flags;       /* PACING_EVF_* */
+    const void *user;     /* caller's user id bytes (not stored) */
+    size_t user_len;      /* 1..1024 bytes */
+    uint64_t pseudonym;   /* with PACING_EVF_PSEUDONYM instead of user */
+    int64_t time_ms;      /* caller's clock, [0, 2^53] */
+    double value;         /* see pacing_event_type */
+    uint64_t target;      /* caller's id of the UI element, 0 = none */
+    uint32_t channel;     /* pacing_channel, [0, 255] */
+    uint32_t reserved0;   /* must be 0 */
+} pacing_event;
+
+#define PACING_EVENT_INIT {sizeof(pacing_event), 0, 0, NULL, 0, 0, 0, 0.0, 0, 0, 0}
+
+/* Push one event. Validates everything before changing anything.
+ * Returns PACING_OK (applied), PACING_DROPPED (bot, debounced, no consent;
+ * counted), or: PACING_E_NULL (ctx, ev, or user bytes), PACING_E_SIZE
+ * (ev->size), PACING_E_TYPE, PACING_E_NAN, PACING_E_RANGE (value, channel,
+ * user_len, flags or reserved), PACING_E_TIME, PACING_E_TOO_OLD (older than
+ * the user's latest event minus the reorder window).
+ * Never allocates: a new user takes a free slot or evicts an expired, else
+ * the least recently used, user. Thread-safe unless SINGLE_THREAD. */
+PACING_API int pacing_push(pacing_ctx *ctx, const pacing_event *ev);
+
+/* Push n events in order. First every event is checked (fields, and age
+ * against the table as it is); if one fails, nothing is applied, *n_done (if
+ * not NULL) is set to its index and its status is returned. Otherwise all
+ * are applied in order, *n_done is n and PACING_OK is returned. Drops are
+ * counted, not reported; an event made too old by an earlier event of the
+ * same batch is skipped and counted in events_rejected. Every element's
+ * size field must equal events[0].size, which is taken as the stride.
+ * Thread-safe unless SINGLE_THREAD; a batch is not atomic with respect to
+ * other threads' pushes. */
+PACING_API int pacing_push_batch(pacing_ctx *ctx, const pacing_event *events,
+                                 size_t n, size_t *n_done);
+
+/* ------------------------------------------------------------------ */
+/* Users                                                               */
+/* ------------------------------------------------------------------ */
+
+/* The 64-bit pseudonym of a user id under this context's secret (keyed
+ * SipHash-2-4). Never 0. Statuses: PACING_E_NULL, PACING_E_RANGE (len not in
+ * 1..1024). Thread-safe. */
+PACING_API int pacing_pseudonym(const pacing_ctx *ctx, const void *user,
+                                size_t user_len, uint64_t *out);
+
+/* Remove a user's state. PACING_OK if it was there, PACING_E_NOTFOUND if
+ * not. Thread-safe unless SINGLE_THREAD. */
+PACING_API int pacing_forget(pacing_ctx *ctx, const void *user,
+                             size_t user_len);
+/* The same by pseudonym. */
+PACING_API int pacing_forget_pseudonym(pacing_ctx *ctx, uint64_t pseudonym);
+
+/* Drop every user idle for longer than the TTL at now_ms; *n_expired (if
+ * not NULL) receives how many. Expiry also happens lazily when a slot is
+ * needed. Thread-safe unless SINGLE_THREAD. */
+PACING_API int pacing_expire(pacing_ctx *ctx, int64_t now_ms,
+                             uint64_t *n_expired);
+
+/* Counters. Initialise with PACING_STATS_INIT. */
+typedef struct pacing_stats {
+    size_t size;
+    uint64_t users;            /* users held now */
+    uint64_t capacity;         /* users the table can hold */
+    uint64_t events_applied;
+    uint64_t events_dropped_bot;
+    uint64_t events_dropped_debounce;
+    uint64_t events_dropped_consent;
+    uint64_t events_rejected;  /* invalid or too old */
+    uint64_t derived_rage_clicks;
+    uint64_t derived_dead_clicks;
+    uint64_t users_created;
+    uint64_t users_evicted_lru;
+    uint64_t users_expired;    /* by TTL, lazily or by pacing_expire */
+    uint64_t users_forgotten;
+    uint64_t bytes_allocated;  /* held by the context now */
+} pacing_stats;
+
+#define PACING_STATS_INIT {sizeof(pacing_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+
+/* Read the counters. users_created = users + users_evicted_lru +
+ * users_expired + users_forgotten at any quiescent moment.
+ * Statuses: PACING_E_NULL, PACING_E_SIZE. Thread-safe. */
+PACING_API int pacing_stats_get(pacing_ctx *ctx, pacing_stats *out);
+
+/* ------------------------------------------------------------------ */
+/* Features and scores                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Scores of one user at one time. Initialise with PACING_SCORES_INIT.
+ * Formulas and default weights: docs/scores.md. */
+typedef struct pacing_scores {
+    size_t size;
+    double fatigue;          /* [0, 1] */
+    double cognitive_load;   /* [0, 1] */
+    double attention;        /* attention retention, [0, 1] */
+    double engagement;       /* [0, 1] */
+    double micro_velocity;   /* micro-conversions per minute, [0, inf) */
+    int64_t last_seen_ms;    /* time of the user's latest event */
+    uint32_t exposures_1m;   /* exposures in the last minute */
+    uint32_t exposures_1h;   /* ... hour */
+    uint32_t exposures_1d;   /* ... day */
+    uint32_t reserved0;
+} pacing_scores;
+
+#define PACING_SCORES_INIT {sizeof(pacing_scores), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+
+/* Read a user's scores at now_ms (which may not be older than the user's
+ * latest event minus the reorder window). Read-only: state is not changed.
+ * Statuses: PACING_E_NULL, PACING_E_SIZE, PACING_E_RANGE (user_len),
+ * PACING_E_TIME, PACING_E_TOO_OLD, PACING_E_NOTFOUND (unknown user).
+ * Thread-safe unless SINGLE_THREAD. */
+PACING_API int pacing_scores_get(pacing_ctx *ctx, const void *user,
+                                 size_t user_len, int64_t now_ms,
+                                 pacing_scores *out);
+/* The same by pseudonym. */
+PACING_API int pacing_scores_get_pseudonym(pacing_ctx *ctx, uint64_t pseudonym,
+                                           int64_t now_ms, pacing_scores *out);
+
+/* Scores that decompose into inputs. */
+typedef enum pacing_score_kind {
+    PACING_SCORE_FATIGUE = 0,
+    PACING_SCORE_COGNITIVE_LOAD = 1,
+    PACING_SCORE_ATTENTION = 2,
+    PACING_SCORE_ENGAGEMENT = 3
+} pacing_score_kind;
+
+/* Score inputs (signals). Never renumbered. */
+typedef enum pacing_input {
+    /* fatigue */
+    PACING_IN_SLOWER_REACTIONS = 0, /* input latency vs the user's baseline */
+    PACING_IN_DISMISSALS = 1,       /* dismissals per exposure */
+    PACING_IN_RECENT_EXPOSURES = 2, /* decay-weighted recent exposures */
+    PACING_IN_UNDO_RATE = 3,
+    PACING_IN_ERROR_RATE = 4,       /* also in cognitive load */
+    PACING_IN_INCOMPLETE_FORMS = 5,
+    /* cognitive load */
+    PACING_IN_READING_SLOWDOWN = 6, /* reading speed vs the user's baseline */
+    PACING_IN_PAUSES = 7,           /* media pauses per minute */
+    PACING_IN_FOCUS_SWITCHES = 8,   /* tab hidden per minute */
+    PACING_IN_MISCLICKS = 9,        /* dead + rage clicks + backtracks */
+    /* attention */
+    PACING_IN_SCROLL_DEPTH = 10,
+    PACING_IN_DWELL_RATIO = 11,     /* dwell vs the user's baseline */
+    PACING_IN_VISIBILITY = 12,      /* 1 - focus switches */
+    /* engagement */
+    PACING_IN_CLICK_RATE = 13,
+    PACING_IN_HOVER = 14,
+    PACING_IN_MICRO_CONVERSIONS = 15,
+    PACING_IN_DWELL = 16
+} pacing_input;
+
+#define PACING_INPUT_COUNT 17
+
+/* The stable snake_case name of an input ("dismissals"), or NULL. */
+PACING_API const char *pacing_input_name(int input);
+
+/* One input's part in a score: score = sum of `contribution` over inputs,
+ * contribution = weight * normalized / (sum of the score's weights). */
+typedef struct pacing_contribution {
+    size_t size;           /* sizeof(pacing_contribution), set by caller */
+    int32_t input;         /* pacing_input */
+    uint32_t reserved0;
+    double raw;            /* the input in its own unit (ratio, per minute) */
+    double normalized;     /* mapped to [0, 1] */
+    double weight;         /* the score's weight for this input */
+    double contribution;   /* its share of the score, in score units */
+} pacing_contribution;
+
+/* Write the inputs of one score, largest contribution first, into out[0..cap)
+ * (every element's size field set by the caller); *n receives the number of
+ * inputs of that score, which may exceed cap (then only cap are written).
+ * Statuses: as pacing_scores_get, plus PACING_E_INVAL (kind).
+ * Thread-safe unless SINGLE_THREAD. */
+PACING_API int pacing_contributions(pacing_ctx *ctx, const void *user,
+                                    size_t user_len, int64_t now_ms,
+                                    int kind, pacing_contribution *out,
+                                    size_t cap, size_t *n);
+
+/* Set the weight of an input within a score (weights are relative; a score's
+ * weights must not all be zero). Statuses: PACING_E_INVAL (kind or an input
+ * not part of that score), PACING_E_NAN, PACING_E_RANGE (weight not in
+ * [0, 1000], or it would make all weights of the score zero).
+ * Call before sharing the context between threads. */
+PACING_API int pacing_weight_set(pacing_ctx *ctx, int kind, int input,
+                                 double weight);
+/* Read a weight; PACING_E_INVAL as above. Thread-safe. */
+PACING_API int pacing_weight_get(const pacing_ctx *ctx, int kind, int input,
+                                 double *out);
+
+/* ------------------------------------------------------------------ */
+/* Decay modules                                                       */
+/* ------------------------------------------------------------------ */
+
+/* A decay curve: the weight w(age) in [0, 1] of an observation of a given
+ * age, with w(0) = 1 and w non-increasing. Modules are named, carry up to
+ * four parameters, and are used wherever the library weights past events
+ * by age with a configurable shape (the recent-exposures input of fatigue).
+ * The built-ins: "exponential" (params[0] = half-life ms), "linear"
+ * (params[0] = span ms: w = max(0, 1 - age/span)), "power_law" (params[0]
+ * = scale ms, params[1] = exponent: w = (1 + age/scale)^-exponent).
+ * A new version of this struct only appends fields. */
+typedef struct pacing_decay_module {
+    size_t size;          /* sizeof(pacing_decay_module) */
+    const char *name;     /* unique, [a-z0-9_], 1..31 chars; copied */
+    /* w(age_ms) for age_ms >= 0 with the instance's parameters. Must be
+     * thread-safe and must not call back into the library. */
+    double (*weight)(const double params[4], double age_ms);
+    /* Validate parameters; return 0 if they are usable, else nonzero.
+     * May be NULL (every finite parameter set is accepted). */
+    int (*check)(const double params[4]);
+    double default_params[4];
+} pacing_decay_module;
+
+/* Register a custom decay module (copied; the name is copied too).
+ * Statuses: PACING_E_NULL, PACING_E_SIZE, PACING_E_INVAL (name or NULL
+ * weight), PACING_E_EXISTS, PACING_E_FULL (32 modules at most),
+ * PACING_E_NAN/PACING_E_RANGE (default parameters rejected by check).
+ * Call before sharing the context between threads. */
+PACING_API int pacing_decay_register(pacing_ctx *ctx,
+                                     const pacing_decay_module *module);
+
+/* Evaluate a registered module: *out = w(age_ms) with the given params
+ * (NULL: the module's defaults). Statuses: PACING_E_NULL, PACING_E_NOTFOUND,
+ * PACING_E_NAN, PACING_E_RANGE (negative age or rejected params).
+ * Thread-safe. */
+PACING_API int pacing_decay_eval(const pacing_ctx *ctx, const char *name,
+                                 const double *params, double age_ms,
+                                 double *out);
+
+/* Choose the decay of the recent-exposures fatigue input: module name and
+ * parameters (NULL: the module's defaults). The default is "exponential"
+ * with a 120000 ms half-life. Statuses as pacing_decay_eval.
+ * Call before sharing the context between threads. */
+PACING_API int pacing_exposure_decay_set(pacing_ctx *ctx, const char *name,
+                                         const double *params);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PACING_H */

@@ -1,0 +1,187 @@
+/* Per-user features over irregular time.
+ *
+ * Every decayed accumulator of a user refers to one time t_ref, the
+ * user's latest event. An event at t >= t_ref first ages all accumulators
+ * to t (multiplying by exp(-lambda (t - t_ref))) and then adds its
+ * contribution with weight 1; an event at t < t_ref (late, inside the
+ * reorder window) adds its contribution with weight exp(-lambda (t_ref -
+ * t)). Exponential decay makes both paths give the same sums, so late
+ * events are applied exactly, whatever their order.
+ *
+ * Windowed counters of exposures keep a ring of the latest EXPO_RING
+ * exposure times (exact counts while they cover the window) and, for
+ * larger counts, WIN_BUCKETS buckets per window. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static const int64_t win_width[N_WIN] = {
+    60000 / WIN_BUCKETS,           /* minute: 5 s buckets */
+    3600000 / WIN_BUCKETS,         /* hour: 5 min buckets */
+    86400000 / WIN_BUCKETS,        /* day: 2 h buckets */
+};
+static const int64_t win_span[N_WIN] = {60000, 3600000, 86400000};
+
+void pc_features_init(pc_features *f, int64_t t)
+{
+    memset(f, 0, sizeof *f);
+    f->t_ref = t;
+    for (int w = 0; w < N_WIN; w++)
+        f->win[w].head = t / win_width[w];
+}
+
+/* Move every accumulator forward to t >= t_ref. */
+static void advance(pc_features *f, const pc_halflives *h, int64_t t)
+{
+    if (t <= f->t_ref)
+        return;
+    double dt = (double)(t - f->t_ref);
+    double fs = exp(-h->short_lambda * dt);
+    double fl = exp(-h->long_lambda * dt);
+    for (int i = 0; i < N_SIG; i++)
+        f->rate[i] *= fs;
+    for (int i = 0; i < N_MEAN; i++) {
+        f->mean_sum[i] *= fs;
+        f->mean_w[i] *= fs;
+    }
+    for (int i = 0; i < N_BASE; i++) {
+        f->base_sum[i] *= fl;
+        f->base_w[i] *= fl;
+    }
+    f->t_ref = t;
+}
+
+/* Weight of an observation at t relative to t_ref (1 when t >= t_ref). */
+static inline double late_weight(const pc_features *f, double lambda, int64_t t)
+{
+    return t >= f->t_ref ? 1.0 : exp(-lambda * (double)(f->t_ref - t));
+}
+
+void pc_features_add_rate(pc_features *f, const pc_halflives *h, int64_t t,
+                          int sig, double amount)
+{
+    advance(f, h, t);
+    f->rate[sig] += amount * late_weight(f, h->short_lambda, t);
+}
+
+void pc_features_add_mean(pc_features *f, const pc_halflives *h, int64_t t,
+                          int mean, int base, double value)
+{
+    advance(f, h, t);
+    double ws = late_weight(f, h->short_lambda, t);
+    f->mean_sum[mean] += value * ws;
+    f->mean_w[mean] += ws;
+    if (base >= 0) {
+        double wl = late_weight(f, h->long_lambda, t);
+        f->base_sum[base] += value * wl;
+        f->base_w[base] += wl;
+    }
+}
+
+static void window_add(pc_window *w, int64_t width, int64_t t)
+{
+    int64_t idx = t / width;
+    if (idx > w->head) {
+        int64_t gap = idx - w->head;
+        if (gap >= WIN_BUCKETS) {
+            memset(w->bucket, 0, sizeof w->bucket);
+        } else {
+            for (int64_t k = w->head + 1; k <= idx; k++)
+                w->bucket[k % WIN_BUCKETS] = 0;
+        }
+        w->head = idx;
+    } else if (idx <= w->head - WIN_BUCKETS) {
+        return; /* older than this window keeps */
+    }
+    uint16_t *b = &w->bucket[idx % WIN_BUCKETS];
+    if (*b < UINT16_MAX)
+        (*b)++;
+}
+
+void pc_features_add_exposure(pc_features *f, const pc_halflives *h, int64_t t)
+{
+    pc_features_add_rate(f, h, t, SIG_EXPOSURE, 1.0);
+    for (int w = 0; w < N_WIN; w++)
+        window_add(&f->win[w], win_width[w], t);
+    /* keep the latest EXPO_RING times in ascending order */
+    int n = f->n_expo;
+    if (n == EXPO_RING) {
+        if (t <= f->expo[0])
+            return;
+        memmove(f->expo, f->expo + 1, sizeof(int64_t) * (EXPO_RING - 1));
+        n--;
+    }
+    int i = n;
+    while (i > 0 && f->expo[i - 1] > t) {
+        f->expo[i] = f->expo[i - 1];
+        i--;
+    }
+    f->expo[i] = t;
+    f->n_expo = (uint8_t)(n + 1);
+}
+
+/* Decay factor from t_ref to now (may exceed 1 if now < t_ref). */
+static inline double age_factor(const pc_features *f, double lambda, int64_t now)
+{
+    return exp(-lambda * (double)(now - f->t_ref));
+}
+
+double pc_features_count(const pc_features *f, const pc_halflives *h, int sig,
+                         int64_t now)
+{
+    return f->rate[sig] * age_factor(f, h->short_lambda, now);
+}
+
+double pc_features_rate_per_min(const pc_features *f, const pc_halflives *h,
+                                int sig, int64_t now)
+{
+    /* a steady rate r per ms gives a decayed count of r / lambda */
+    return pc_features_count(f, h, sig, now) * h->short_lambda * 60000.0;
+}
+
+int pc_features_mean(const pc_features *f, const pc_halflives *h, int mean,
+                     int64_t now, double *value, double *weight)
+{
+    if (f->mean_w[mean] <= 0.0)
+        return 0;
+    *value = f->mean_sum[mean] / f->mean_w[mean];
+    *weight = f->mean_w[mean] * age_factor(f, h->short_lambda, now);
+    return 1;
+}
+
+int pc_features_base(const pc_features *f, const pc_halflives *h, int base,
+                     int64_t now, double *value, double *weight)
+{
+    if (f->base_w[base] <= 0.0)
+        return 0;
+    *value = f->base_sum[base] / f->base_w[base];
+    *weight = f->base_w[base] * age_factor(f, h->long_lambda, now);
+    return 1;
+}
+
+uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now)
+{
+    int64_t span = win_span[win];
+    /* exact from the ring when it reaches back past the window start */
+    uint32_t in_ring = 0;
+    for (int i = 0; i < f->n_expo; i++)
+        if (f->expo[i] > now - span && f->expo[i] <= now)
+            in_ring++;
+    bool ring_covers = f->n_expo < EXPO_RING || f->expo[0] <= now - span;
+    if (ring_covers)
+        return in_ring;
+    /* else estimate from buckets overlapping the window, at least the ring */
+    const pc_window *w = &f->win[win];
+    int64_t cur = now / win_width[win];
+    int64_t hi = cur < w->head ? cur : w->head;
+    int64_t lo = cur - (WIN_BUCKETS - 1);
+    if (lo < w->head - (WIN_BUCKETS - 1))
+        lo = w->head - (WIN_BUCKETS - 1);
+    if (lo < 0) /* times are >= 0, so no bucket has a negative index */
+        lo = 0;
+    uint32_t sum = 0;
+    for (int64_t k = lo; k <= hi; k++)
+        sum += w->bucket[k % WIN_BUCKETS];
+    return sum > in_ring ? sum : in_ring;
+}

@@ -1,0 +1,211 @@
+/* Internal declarations shared by the files of lib/. Nothing here is
+ * exported: the library is built with -fvisibility=hidden and a version
+ * script, so only PACING_API functions of pacing.h are visible. */
+#ifndef PACING_INTERNAL_H
+#define PACING_INTERNAL_H
+
+#include "pacing.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PACING_LN2 0.69314718055994530942
+#define PACING_MAX_TIME_MS ((int64_t)1 << 53)
+#define PACING_MAX_USER_LEN 1024u
+#define PACING_MAX_DECAY_MODULES 32
+#define PACING_NAME_MAX 32 /* including the NUL */
+
+/* ---- allocation: the one choke point ---- */
+void *pc_alloc(pacing_ctx *ctx, size_t size);   /* zeroed */
+void pc_free(pacing_ctx *ctx, void *ptr, size_t size);
+
+/* ---- error reporting: per-thread message, returns status ---- */
+int pc_fail(const pacing_ctx *ctx, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---- SipHash-2-4 ---- */
+uint64_t pc_siphash24(const uint8_t key[16], const void *data, size_t len);
+
+/* ---- features (feature.c) ---- */
+
+/* Rate signals: exponentially decayed counts with the short half-life. */
+enum {
+    SIG_EXPOSURE,
+    SIG_DISMISS,
+    SIG_UNDO,
+    SIG_ERROR,
+    SIG_FORM_START,
+    SIG_FORM_ABANDON,
+    SIG_TAB_HIDDEN,
+    SIG_MEDIA_PAUSE,
+    SIG_MISCLICK,
+    SIG_CLICK,
+    SIG_MICRO,
+    SIG_CONVERSION,
+    SIG_SESSION_END,
+    N_SIG
+};
+
+/* Mean signals: decayed sum and weight (short half-life). */
+enum { MEAN_LATENCY, MEAN_READING, MEAN_DWELL, MEAN_SCROLL, MEAN_HOVER, N_MEAN };
+/* Baselines: decayed sum and weight with the long half-life. */
+enum { BASE_LATENCY, BASE_READING, BASE_DWELL, N_BASE };
+
+#define EXPO_RING 8
+#define WIN_BUCKETS 12
+enum { WIN_MINUTE, WIN_HOUR, WIN_DAY, N_WIN };
+
+typedef struct pc_window {
+    int64_t head;                  /* index of the newest bucket */
+    uint16_t bucket[WIN_BUCKETS];  /* counts, saturating */
+} pc_window;
+
+typedef struct pc_features {
+    int64_t t_ref;                 /* time the accumulators refer to */
+    double rate[N_SIG];
+    double mean_sum[N_MEAN], mean_w[N_MEAN];
+    double base_sum[N_BASE], base_w[N_BASE];
+    int64_t expo[EXPO_RING];       /* latest exposures, ascending */
+    pc_window win[N_WIN];
+    uint8_t n_expo;
+} pc_features;
+
+/* Decay factors for the context's half-lives. */
+typedef struct pc_halflives {
+    double short_lambda; /* ln2 / feature half-life, per ms */
+    double long_lambda;  /* ln2 / baseline half-life, per ms */
+} pc_halflives;
+
+void pc_features_init(pc_features *f, int64_t t);
+void pc_features_add_rate(pc_features *f, const pc_halflives *h, int64_t t,
+                          int sig, double amount);
+void pc_features_add_mean(pc_features *f, const pc_halflives *h, int64_t t,
+                          int mean, int base, double value);
+void pc_features_add_exposure(pc_features *f, const pc_halflives *h,
+                              int64_t t);
+/* Reads at time now (no mutation). */
+double pc_features_rate_per_min(const pc_features *f, const pc_halflives *h,
+                                int sig, int64_t now);
+double pc_features_count(const pc_features *f, const pc_halflives *h, int sig,
+                         int64_t now);
+/* mean and its decayed weight (confidence); returns 0 if no observation */
+int pc_features_mean(const pc_features *f, const pc_halflives *h, int mean,
+                     int64_t now, double *value, double *weight);
+int pc_features_base(const pc_features *f, const pc_halflives *h, int base,
+                     int64_t now, double *value, double *weight);
+uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now);
+
+/* ---- users (user.c) ---- */
+
+#define USER_CONSENT 0x1u
+
+typedef struct pc_user {
+    uint64_t pseudo;
+    int64_t created_ms;
+    int64_t last_seen_ms;          /* latest event time (max) */
+    uint32_t lru_prev, lru_next;   /* slot indices, UINT32_MAX = none */
+    uint32_t flags;
+    uint32_t click_count;          /* rage-click run on click_target */
+    uint64_t click_target;
+    int64_t click_first_ms;
+    uint64_t last_ev_hash;         /* debounce */
+    int64_t last_ev_ms;
+    pc_features feat;
+} pc_user;
+
+typedef struct pc_stripe_stats {
+    uint64_t applied, dropped_bot, dropped_debounce, dropped_consent;
+    uint64_t rage, dead, created, evicted, expired, forgotten;
+} pc_stripe_stats;
+
+typedef struct pc_stripe {
+    pthread_mutex_t lock;
+    pc_user *slots;
+    uint32_t *index;       /* open addressing: slot + 1, 0 = empty */
+    uint32_t n_slots;      /* capacity of this stripe */
+    uint32_t index_mask;
+    uint32_t used;         /* users held */
+    uint32_t free_head;    /* free list through lru_next */
+    uint32_t lru_head, lru_tail; /* head = most recent */
+    pc_stripe_stats st;
+} __attribute__((aligned(64))) pc_stripe;
+
+/* Find a user; NULL if absent. Caller holds the stripe lock. */
+pc_user *pc_user_find(pc_stripe *s, uint64_t pseudo);
+/* Find or create (evicting an expired or the LRU user when full). Never
+ * fails. *created says whether it is new. Caller holds the lock. */
+pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
+                     int64_t now, bool *created);
+void pc_user_touch(pc_stripe *s, pc_user *u);
+void pc_user_remove(pc_stripe *s, pc_user *u);
+bool pc_user_expired(const pacing_ctx *ctx, const pc_user *u, int64_t now);
+
+pc_stripe *pc_stripe_of(pacing_ctx *ctx, uint64_t pseudo);
+void pc_lock(pacing_ctx *ctx, pc_stripe *s);
+void pc_unlock(pacing_ctx *ctx, pc_stripe *s);
+
+int pc_users_init(pacing_ctx *ctx);
+void pc_users_free(pacing_ctx *ctx);
+
+/* ---- decay modules (decay.c) ---- */
+typedef struct pc_decay {
+    char name[PACING_NAME_MAX];
+    double (*weight)(const double params[4], double age_ms);
+    int (*check)(const double params[4]);
+    double default_params[4];
+} pc_decay;
+
+void pc_decay_builtins(pacing_ctx *ctx);
+const pc_decay *pc_decay_find(const pacing_ctx *ctx, const char *name);
+
+/* ---- scores (score.c) ---- */
+#define N_KIND 4
+void pc_weights_default(double w[N_KIND][PACING_INPUT_COUNT]);
+extern const uint8_t pc_input_kind_member[N_KIND][PACING_INPUT_COUNT];
+
+/* Per-input values of a user at time now. */
+typedef struct pc_inputs {
+    double raw[PACING_INPUT_COUNT];
+    double norm[PACING_INPUT_COUNT];
+} pc_inputs;
+
+void pc_inputs_compute(const pacing_ctx *ctx, const pc_user *u, int64_t now,
+                       pc_inputs *in);
+double pc_score_of(const pacing_ctx *ctx, int kind, const pc_inputs *in);
+
+/* ---- the context ---- */
+struct pacing_ctx {
+    pacing_allocator alloc;
+    uint32_t flags;
+    uint8_t secret[16];
+    uint64_t capacity;
+    int64_t user_ttl_ms;          /* < 0: never */
+    int64_t reorder_window_ms;
+    int64_t debounce_ms;          /* < 0: off */
+    int64_t rage_window_ms;
+    uint32_t rage_clicks;
+    int64_t dead_click_ms;
+    double feature_half_life_ms, baseline_half_life_ms;
+    pc_halflives hl;
+
+    uint32_t n_stripes;
+    uint32_t stripe_shift;        /* pseudo >> shift selects the stripe */
+    pc_stripe *stripes;
+
+    pc_decay decay[PACING_MAX_DECAY_MODULES];
+    uint32_t n_decay;
+    uint32_t expo_decay;          /* index into decay[] */
+    double expo_decay_params[4];
+
+    double weights[N_KIND][PACING_INPUT_COUNT];
+
+    _Atomic uint64_t rejected;
+    _Atomic uint64_t bytes;
+};
+
+#endif

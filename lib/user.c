@@ -1,0 +1,275 @@
+/* The user table. Users are keyed by their 64-bit pseudonym; the table is
+ * split into stripes (chosen by the pseudonym's high bits), each with its
+ * own lock, a fixed array of slots allocated at creation, an open-addressing
+ * index (linear probing, backward-shift deletion) and an LRU list. Nothing
+ * here allocates after pacing_ctx_new(). */
+#include "internal.h"
+
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+pc_stripe *pc_stripe_of(pacing_ctx *ctx, uint64_t pseudo)
+{
+    return &ctx->stripes[ctx->n_stripes == 1 ? 0 : pseudo >> ctx->stripe_shift];
+}
+
+void pc_lock(pacing_ctx *ctx, pc_stripe *s)
+{
+    if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
+        pthread_mutex_lock(&s->lock);
+}
+
+void pc_unlock(pacing_ctx *ctx, pc_stripe *s)
+{
+    if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
+        pthread_mutex_unlock(&s->lock);
+}
+
+static inline uint32_t home(const pc_stripe *s, uint64_t pseudo)
+{
+    /* low bits: the stripe used the high ones */
+    return (uint32_t)(pseudo * 0x9E3779B97F4A7C15ULL >> 32) & s->index_mask;
+}
+
+int pc_users_init(pacing_ctx *ctx)
+{
+    uint32_t n = ctx->n_stripes;
+    uint32_t bits = 0;
+    while ((1u << bits) < n)
+        bits++;
+    ctx->stripe_shift = 64 - bits;
+    ctx->stripes = pc_alloc(ctx, sizeof(pc_stripe) * n);
+    if (!ctx->stripes)
+        return PACING_E_NOMEM;
+    uint64_t per = (ctx->capacity + n - 1) / n;
+    uint32_t isize = 4;
+    while (isize < 2 * per)
+        isize <<= 1;
+    for (uint32_t i = 0; i < n; i++) {
+        pc_stripe *s = &ctx->stripes[i];
+        s->n_slots = (uint32_t)per;
+        s->index_mask = isize - 1;
+        s->lru_head = s->lru_tail = NONE;
+        s->free_head = NONE;
+        pthread_mutex_init(&s->lock, NULL);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        pc_stripe *s = &ctx->stripes[i];
+        s->slots = pc_alloc(ctx, sizeof(pc_user) * s->n_slots);
+        s->index = pc_alloc(ctx, sizeof(uint32_t) * isize);
+        if (!s->slots || !s->index)
+            return PACING_E_NOMEM;
+        /* free list in slot order */
+        for (uint32_t k = 0; k < s->n_slots; k++)
+            s->slots[k].lru_next = k + 1 < s->n_slots ? k + 1 : NONE;
+        s->free_head = 0;
+    }
+    return PACING_OK;
+}
+
+void pc_users_free(pacing_ctx *ctx)
+{
+    if (!ctx->stripes)
+        return;
+    for (uint32_t i = 0; i < ctx->n_stripes; i++) {
+        pc_stripe *s = &ctx->stripes[i];
+        if (s->slots) {
+            memset(s->slots, 0, sizeof(pc_user) * s->n_slots);
+            pc_free(ctx, s->slots, sizeof(pc_user) * s->n_slots);
+        }
+        pc_free(ctx, s->index, sizeof(uint32_t) * (s->index_mask + 1));
+        pthread_mutex_destroy(&s->lock);
+    }
+    pc_free(ctx, ctx->stripes, sizeof(pc_stripe) * ctx->n_stripes);
+    ctx->stripes = NULL;
+}
+
+pc_user *pc_user_find(pc_stripe *s, uint64_t pseudo)
+{
+    uint32_t i = home(s, pseudo);
+    for (;;) {
+        uint32_t e = s->index[i];
+        if (e == 0)
+            return NULL;
+        if (s->slots[e - 1].pseudo == pseudo)
+            return &s->slots[e - 1];
+        i = (i + 1) & s->index_mask;
+    }
+}
+
+static void lru_unlink(pc_stripe *s, uint32_t k)
+{
+    pc_user *u = &s->slots[k];
+    if (u->lru_prev != NONE)
+        s->slots[u->lru_prev].lru_next = u->lru_next;
+    else
+        s->lru_head = u->lru_next;
+    if (u->lru_next != NONE)
+        s->slots[u->lru_next].lru_prev = u->lru_prev;
+    else
+        s->lru_tail = u->lru_prev;
+}
+
+static void lru_push_head(pc_stripe *s, uint32_t k)
+{
+    pc_user *u = &s->slots[k];
+    u->lru_prev = NONE;
+    u->lru_next = s->lru_head;
+    if (s->lru_head != NONE)
+        s->slots[s->lru_head].lru_prev = k;
+    s->lru_head = k;
+    if (s->lru_tail == NONE)
+        s->lru_tail = k;
+}
+
+void pc_user_touch(pc_stripe *s, pc_user *u)
+{
+    uint32_t k = (uint32_t)(u - s->slots);
+    if (s->lru_head == k)
+        return;
+    lru_unlink(s, k);
+    lru_push_head(s, k);
+}
+
+/* Remove from the index with backward-shift deletion, then from the LRU
+ * list, wipe the slot and put it on the free list. */
+void pc_user_remove(pc_stripe *s, pc_user *u)
+{
+    uint32_t k = (uint32_t)(u - s->slots);
+    uint32_t i = home(s, u->pseudo);
+    while (s->index[i] != k + 1)
+        i = (i + 1) & s->index_mask;
+    uint32_t j = i;
+    for (;;) {
+        j = (j + 1) & s->index_mask;
+        uint32_t e = s->index[j];
+        if (e == 0)
+            break;
+        uint32_t h = home(s, s->slots[e - 1].pseudo);
+        /* move e to the hole at i if its home is not in (i, j] cyclically */
+        if (((j - h) & s->index_mask) >= ((j - i) & s->index_mask)) {
+            s->index[i] = e;
+            i = j;
+        }
+    }
+    s->index[i] = 0;
+    lru_unlink(s, k);
+    memset(u, 0, sizeof *u);
+    u->lru_next = s->free_head;
+    s->free_head = k;
+    s->used--;
+}
+
+bool pc_user_expired(const pacing_ctx *ctx, const pc_user *u, int64_t now)
+{
+    return ctx->user_ttl_ms >= 0 && now - u->last_seen_ms > ctx->user_ttl_ms;
+}
+
+pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
+                     int64_t now, bool *created)
+{
+    pc_user *u = pc_user_find(s, pseudo);
+    if (u && !pc_user_expired(ctx, u, now)) {
+        *created = false;
+        pc_user_touch(s, u);
+        return u;
+    }
+    if (u) { /* idle past its TTL: it starts over */
+        pc_user_remove(s, u);
+        s->st.expired++;
+    }
+    if (s->free_head == NONE) {
+        pc_user *old = &s->slots[s->lru_tail];
+        if (pc_user_expired(ctx, old, now))
+            s->st.expired++;
+        else
+            s->st.evicted++;
+        pc_user_remove(s, old);
+    }
+    uint32_t k = s->free_head;
+    s->free_head = s->slots[k].lru_next;
+    u = &s->slots[k];
+    memset(u, 0, sizeof *u);
+    u->pseudo = pseudo;
+    u->created_ms = now;
+    u->last_seen_ms = now;
+    pc_features_init(&u->feat, now);
+    uint32_t i = home(s, pseudo);
+    while (s->index[i] != 0)
+        i = (i + 1) & s->index_mask;
+    s->index[i] = k + 1;
+    lru_push_head(s, k);
+    s->used++;
+    s->st.created++;
+    *created = true;
+    return u;
+}
+
+/* ---- public user calls ---- */
+
+PACING_API int pacing_pseudonym(const pacing_ctx *ctx, const void *user,
+                                size_t user_len, uint64_t *out)
+{
+    if (!ctx || !user || !out)
+        return pc_fail(ctx, PACING_E_NULL, "pseudonym: NULL argument");
+    if (user_len == 0 || user_len > PACING_MAX_USER_LEN)
+        return pc_fail(ctx, PACING_E_RANGE,
+                       "pseudonym: user id length %zu not in [1, 1024]",
+                       user_len);
+    uint64_t h = pc_siphash24(ctx->secret, user, user_len);
+    *out = h ? h : 1; /* 0 is never a pseudonym */
+    return PACING_OK;
+}
+
+PACING_API int pacing_forget_pseudonym(pacing_ctx *ctx, uint64_t pseudonym)
+{
+    if (!ctx)
+        return pc_fail(ctx, PACING_E_NULL, "forget: ctx is NULL");
+    pc_stripe *s = pc_stripe_of(ctx, pseudonym);
+    pc_lock(ctx, s);
+    pc_user *u = pc_user_find(s, pseudonym);
+    if (u) {
+        pc_user_remove(s, u);
+        s->st.forgotten++;
+    }
+    pc_unlock(ctx, s);
+    if (!u)
+        return pc_fail(ctx, PACING_E_NOTFOUND, "forget: no such user");
+    return PACING_OK;
+}
+
+PACING_API int pacing_forget(pacing_ctx *ctx, const void *user, size_t user_len)
+{
+    uint64_t p;
+    int rc = pacing_pseudonym(ctx, user, user_len, &p);
+    if (rc != PACING_OK)
+        return rc;
+    return pacing_forget_pseudonym(ctx, p);
+}
+
+PACING_API int pacing_expire(pacing_ctx *ctx, int64_t now_ms, uint64_t *n_expired)
+{
+    if (!ctx)
+        return pc_fail(ctx, PACING_E_NULL, "expire: ctx is NULL");
+    if (now_ms < 0 || now_ms > PACING_MAX_TIME_MS)
+        return pc_fail(ctx, PACING_E_TIME, "expire: time %lld out of [0, 2^53]",
+                       (long long)now_ms);
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < ctx->n_stripes; i++) {
+        pc_stripe *s = &ctx->stripes[i];
+        pc_lock(ctx, s);
+        for (uint32_t k = 0; k < s->n_slots; k++) {
+            pc_user *u = &s->slots[k];
+            if (u->pseudo != 0 && pc_user_expired(ctx, u, now_ms)) {
+                pc_user_remove(s, u);
+                s->st.expired++;
+                n++;
+            }
+        }
+        pc_unlock(ctx, s);
+    }
+    if (n_expired)
+        *n_expired = n;
+    return PACING_OK;
+}

@@ -112,6 +112,7 @@ typedef struct pacing_ctx pacing_ctx;
 #define PACING_OPT_SINGLE_THREAD 0x1u /* no locking: one thread at a time */
 #define PACING_OPT_SECRET 0x2u        /* use options.secret for pseudonyms */
 #define PACING_OPT_REQUIRE_CONSENT 0x4u /* drop events without CONSENT flag */
+#define PACING_OPT_RANDOM_SEED 0x8u  /* seed decisions from the OS, not .seed */
 
 /* Options for pacing_ctx_new(). Zero in any field means "the default" (the
  * defaults are listed in docs/config-reference.md). Initialise with
@@ -123,32 +124,41 @@ typedef struct pacing_options {
     uint64_t capacity;          /* max users held (default 100000) */
     uint8_t secret[16];         /* pseudonym key if PACING_OPT_SECRET */
     int64_t user_ttl_ms;        /* idle users expire (default 30 days);
-                                   negative: never */
+                                   any negative value: never */
     int64_t reorder_window_ms;  /* accepted lateness (default 60000) */
     int64_t debounce_ms;        /* identical-event debounce (default 50);
-                                   negative: off */
+                                   any negative value: off */
     int64_t rage_window_ms;     /* rage-click window (default 1000) */
-    uint32_t rage_clicks;       /* clicks on one target (default 3) */
+    uint32_t rage_clicks;       /* clicks on one target within the window,
+                                   [2, 5] (default 3) */
     uint32_t reserved0;         /* must be 0 */
     int64_t dead_click_ms;      /* click with no response this long is dead
                                    (default 1000) */
     double feature_half_life_ms;  /* short-term features (default 120000) */
     double baseline_half_life_ms; /* per-user baseline (default 7 days) */
     pacing_allocator allocator;   /* all NULL: malloc/free */
+    uint64_t seed;              /* decision generator seed (0 is a seed) */
+    uint32_t max_points;        /* decision points (default 64, max 4096) */
+    uint32_t pending_capacity;  /* decisions awaiting reward (default 16384) */
+    int64_t hazard_horizon_ms;  /* drop-off risk horizon H (default 60000) */
+    int64_t hazard_bin_ms;      /* hazard model time step (default 10000) */
 } pacing_options;
 
 #define PACING_OPTIONS_INIT {sizeof(pacing_options), 0, 0, 0, {0}, 0, 0, 0, \
-                             0, 0, 0, 0, 0.0, 0.0, {0, 0, 0}}
+                             0, 0, 0, 0, 0.0, 0.0, {0, 0, 0}, 0, 0, 0, 0, 0}
 
 /* Fill *opts with the defaults (every field zero, size set). */
 PACING_API void pacing_options_init(pacing_options *opts);
 
 /* Create a context. opts may be NULL for all defaults. On success *out holds
  * the new context; on failure *out is NULL and nothing is leaked.
- * Statuses: PACING_E_NULL (out), PACING_E_SIZE (opts->size), PACING_E_RANGE
- * or PACING_E_INVAL (an option, see the message), PACING_E_NOMEM.
- * The table of `capacity` users is allocated here, so pushing never
- * allocates. Thread-safe (creates independent contexts). */
+ * Statuses: PACING_E_NULL (out), PACING_E_SIZE (opts->size), PACING_E_RANGE,
+ * PACING_E_NAN or PACING_E_INVAL (an option, see the message),
+ * PACING_E_NOMEM, PACING_E_IO (no random secret or seed from the OS).
+ * The table of `capacity` users and the pending-decision buffer are
+ * allocated here; afterwards only configuration calls (pacing_point_add)
+ * allocate, and push, decide and reward never do.
+ * Thread-safe (creates independent contexts). */
 PACING_API int pacing_ctx_new(const pacing_options *opts, pacing_ctx **out);
 
 /* Free a context and everything it owns. NULL is a no-op. Not to be called
@@ -159,7 +169,9 @@ PACING_API void pacing_ctx_free(pacing_ctx *ctx);
  * ctx (pass NULL for a failed pacing_ctx_new). Messages are kept per thread,
  * so threads sharing a context never see each other's. Never NULL; "" when
  * the thread's last failure was on another context or there was none. Valid
- * until the thread's next failing call. Thread-safe. */
+ * until the thread's next failing call. (Messages are matched by context
+ * address: a new context at a freed one's address may show its last
+ * message until it fails itself.) Thread-safe. */
 PACING_API const char *pacing_errmsg(const pacing_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
@@ -194,7 +206,7 @@ typedef enum pacing_event_type {
     PACING_EV_DISMISS = 22,       /* a prompt was dismissed; count */
     PACING_EV_MICRO_CONVERSION = 23, /* count */
     PACING_EV_CONVERSION = 24,    /* value of the conversion, [0, 1e12] */
-    PACING_EV_CONSENT = 25,       /* 1 consent given, 0 withdrawn */
+    PACING_EV_CONSENT = 25,       /* 1 consent given, 0 withdrawn (only) */
     PACING_EV_OPT_OUT = 26,       /* count */
     PACING_EV_CUSTOM = 27         /* any finite value */
 } pacing_event_type;
@@ -247,8 +259,10 @@ typedef struct pacing_event {
  * Returns PACING_OK (applied), PACING_DROPPED (bot, debounced, no consent;
  * counted), or: PACING_E_NULL (ctx, ev, or user bytes), PACING_E_SIZE
  * (ev->size), PACING_E_TYPE, PACING_E_NAN, PACING_E_RANGE (value, channel,
- * user_len, flags or reserved), PACING_E_TIME, PACING_E_TOO_OLD (older than
- * the user's latest event minus the reorder window).
+ * user_len), PACING_E_INVAL (unknown flags, CONSENT with NO_CONSENT,
+ * reserved0 not 0, PSEUDONYM with pseudonym 0), PACING_E_TIME,
+ * PACING_E_TOO_OLD (older than the user's latest event minus the reorder
+ * window).
  * Never allocates: a new user takes a free slot or evicts an expired, else
  * the least recently used, user. Thread-safe unless SINGLE_THREAD. */
 PACING_API int pacing_push(pacing_ctx *ctx, const pacing_event *ev);
@@ -311,7 +325,8 @@ typedef struct pacing_stats {
 
 /* Read the counters. users_created = users + users_evicted_lru +
  * users_expired + users_forgotten at any quiescent moment.
- * Statuses: PACING_E_NULL, PACING_E_SIZE. Thread-safe. */
+ * Statuses: PACING_E_NULL, PACING_E_SIZE. Thread-safe unless
+ * SINGLE_THREAD. */
 PACING_API int pacing_stats_get(pacing_ctx *ctx, pacing_stats *out);
 
 /* ------------------------------------------------------------------ */
@@ -332,9 +347,12 @@ typedef struct pacing_scores {
     uint32_t exposures_1h;   /* ... hour */
     uint32_t exposures_1d;   /* ... day */
     uint32_t reserved0;
+    double drop_off_risk;    /* P(session ends within the hazard horizon),
+                                [0, 1]; see docs/scores.md */
+    int64_t session_age_ms;  /* time since the session began, -1 if none */
 } pacing_scores;
 
-#define PACING_SCORES_INIT {sizeof(pacing_scores), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define PACING_SCORES_INIT {sizeof(pacing_scores), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /* Read a user's scores at now_ms (which may not be older than the user's
  * latest event minus the reorder window). Read-only: state is not changed.
@@ -398,6 +416,8 @@ typedef struct pacing_contribution {
     double contribution;   /* its share of the score, in score units */
 } pacing_contribution;
 
+#define PACING_CONTRIBUTION_INIT {sizeof(pacing_contribution), 0, 0, 0.0, 0.0, 0.0, 0.0}
+
 /* Write the inputs of one score, largest contribution first, into out[0..cap)
  * (every element's size field set by the caller); *n receives the number of
  * inputs of that score, which may exceed cap (then only cap are written).
@@ -407,6 +427,12 @@ PACING_API int pacing_contributions(pacing_ctx *ctx, const void *user,
                                     size_t user_len, int64_t now_ms,
                                     int kind, pacing_contribution *out,
                                     size_t cap, size_t *n);
+/* The same by pseudonym. */
+PACING_API int pacing_contributions_pseudonym(pacing_ctx *ctx,
+                                              uint64_t pseudonym,
+                                              int64_t now_ms, int kind,
+                                              pacing_contribution *out,
+                                              size_t cap, size_t *n);
 
 /* Set the weight of an input within a score (weights are relative; a score's
  * weights must not all be zero). Statuses: PACING_E_INVAL (kind or an input
@@ -443,6 +469,8 @@ typedef struct pacing_decay_module {
     double default_params[4];
 } pacing_decay_module;
 
+#define PACING_DECAY_MODULE_INIT {sizeof(pacing_decay_module), NULL, NULL, NULL, {0, 0, 0, 0}}
+
 /* Register a custom decay module (copied; the name is copied too).
  * Statuses: PACING_E_NULL, PACING_E_SIZE, PACING_E_INVAL (name or NULL
  * weight), PACING_E_EXISTS, PACING_E_FULL (32 modules at most),
@@ -465,6 +493,254 @@ PACING_API int pacing_decay_eval(const pacing_ctx *ctx, const char *name,
  * Call before sharing the context between threads. */
 PACING_API int pacing_exposure_decay_set(pacing_ctx *ctx, const char *name,
                                          const double *params);
+
+/* ------------------------------------------------------------------ */
+/* Decisions                                                           */
+/* ------------------------------------------------------------------ */
+
+/* A named numeric parameter, e.g. {"prior_alpha", 1.0}. */
+typedef struct pacing_param {
+    const char *name;
+    double value;
+} pacing_param;
+
+/* An implicit reward rule: events after a decision, judged by a reward
+ * module, add weight * value to the decision's reward. */
+typedef struct pacing_reward_rule {
+    const char *module;   /* "conversion", "micro_conversion", "dismiss",
+                             "rage_click", "dwell", or a registered one */
+    double weight;        /* [-1000, 1000] */
+} pacing_reward_rule;
+
+/* Point flags. */
+#define PACING_PT_SCORES_CONTEXT 0x1u /* append fatigue, cognitive load and
+                                         drop-off risk to the context */
+#define PACING_PT_DEFAULT_REWARD 0x2u /* settle unrewarded decisions with
+                                         default_reward when the window ends */
+
+/* A decision point: where the host asks "show, delay or skip?" (or which
+ * variant). Initialise with PACING_POINT_SPEC_INIT. Every pointer is read
+ * during pacing_point_add() only; names are copied. */
+typedef struct pacing_point_spec {
+    size_t size;                  /* sizeof(pacing_point_spec) */
+    const char *name;             /* unique, [a-z0-9_], 1..31 chars */
+    const char *const *actions;   /* n_actions names, unique, like name */
+    uint32_t n_actions;           /* 2..64 */
+    uint32_t flags;               /* PACING_PT_* */
+    const char *policy;           /* see docs/quality.md: "thompson",
+                                     "gaussian_thompson", "ucb1", "kl_ucb",
+                                     "epsilon_greedy", "softmax", "linucb",
+                                     "linear_thompson" */
+    const pacing_param *params;   /* the policy's parameters by name; the
+                                     others keep their defaults */
+    uint32_t n_params;
+    uint32_t context_dim;         /* caller features, 0..32 (contextual
+                                     policies only) */
+    const char *recovery_decay;   /* NULL: none; else a decay module: an
+                                     action's value for a user is scaled by
+                                     1 - w(time since that user got it) */
+    const double *recovery_params; /* 4 values, NULL: module defaults */
+    int64_t attribution_ms;       /* reward window (default 3600000) */
+    double default_reward;        /* with PACING_PT_DEFAULT_REWARD */
+    const pacing_reward_rule *rewards; /* implicit reward rules */
+    uint32_t n_rewards;           /* 0..8 */
+    uint32_t reserved0;           /* must be 0 */
+} pacing_point_spec;
+
+#define PACING_POINT_SPEC_INIT {sizeof(pacing_point_spec), NULL, NULL, 0, 0, \
+    NULL, NULL, 0, 0, NULL, NULL, 0, 0.0, NULL, 0, 0}
+
+/* Create a decision point; *point_id receives its id (0, 1, 2, ... in
+ * order of creation). Statuses: PACING_E_NULL, PACING_E_SIZE,
+ * PACING_E_INVAL (a name, the number of actions, an unknown policy
+ * parameter, context_dim with a context-free policy or 0 with a contextual
+ * one, the flags), PACING_E_NAN / PACING_E_RANGE (a parameter or weight),
+ * PACING_E_NOTFOUND (policy, decay or reward module), PACING_E_EXISTS
+ * (name), PACING_E_FULL (max_points), PACING_E_NOMEM (the point's policy
+ * state is allocated here). The message names the offending field. Call
+ * before sharing the context between threads. */
+PACING_API int pacing_point_add(pacing_ctx *ctx, const pacing_point_spec *spec,
+                                uint32_t *point_id);
+
+/* Look a point up by name. PACING_E_NOTFOUND if there is none.
+ * Thread-safe. */
+PACING_API int pacing_point_find(const pacing_ctx *ctx, const char *name,
+                                 uint32_t *point_id);
+
+/* The name of action `action` of a point, or NULL. Thread-safe. */
+PACING_API const char *pacing_action_name(const pacing_ctx *ctx,
+                                          uint32_t point, uint32_t action);
+
+/* Request flags. */
+#define PACING_REQ_PSEUDONYM 0x10u  /* use `pseudonym`, not user/user_len
+                                       (the same bit as PACING_EVF_PSEUDONYM) */
+#define PACING_REQ_CONSENT 0x2u     /* as PACING_EVF_CONSENT */
+#define PACING_REQ_NO_CONSENT 0x4u  /* as PACING_EVF_NO_CONSENT: the decision
+                                       uses no and keeps no user state */
+
+/* One question to a decision point. Initialise with PACING_REQUEST_INIT. */
+typedef struct pacing_request {
+    size_t size;              /* sizeof(pacing_request) */
+    uint32_t point;           /* from pacing_point_add / pacing_point_find */
+    uint32_t flags;           /* PACING_REQ_* */
+    const void *user;         /* caller's user id bytes (not stored) */
+    size_t user_len;          /* 1..1024 */
+    uint64_t pseudonym;       /* with PACING_REQ_PSEUDONYM */
+    int64_t now_ms;           /* caller's clock, [0, 2^53] */
+    uint64_t ineligible;      /* bit a set: action a is asleep for this call
+                                 (not chosen, not penalised) */
+    const double *context;    /* context_len finite values, or NULL */
+    uint32_t context_len;     /* must equal the point's context_dim */
+    uint32_t channel;         /* pacing_channel */
+} pacing_request;
+
+#define PACING_REQUEST_INIT {sizeof(pacing_request), 0, 0, NULL, 0, 0, 0, 0, NULL, 0, 0}
+
+/* Decision reason flags. */
+#define PACING_DR_EXPLORED 0x1u     /* not the action the policy rates best */
+#define PACING_DR_EXPLOITED 0x2u    /* the action the policy rates best */
+#define PACING_DR_INELIGIBLE 0x4u   /* some actions were asleep */
+#define PACING_DR_RECOVERING 0x8u   /* some actions were scaled down by
+                                       recovery */
+#define PACING_DR_NO_USER 0x10u     /* no user state (new, or no consent):
+                                       non-personalised scores of 0 */
+#define PACING_DR_PENDING_FULL 0x20u /* the pending buffer was full: the
+                                        oldest decision was settled early */
+
+/* The answer. Initialise with PACING_DECISION_INIT. */
+typedef struct pacing_decision {
+    size_t size;              /* sizeof(pacing_decision) */
+    uint64_t id;              /* for pacing_reward; never 0 */
+    uint32_t point;
+    uint32_t action;          /* index into the point's actions */
+    uint32_t reasons;         /* PACING_DR_* */
+    uint32_t reserved0;
+    double propensity;        /* P(this action | state), (0, 1]; exact for
+                                 epsilon-greedy and softmax, an estimate for
+                                 Thompson sampling (docs/quality.md) */
+    int64_t time_ms;          /* the request's now_ms */
+    double fatigue;           /* the scores used */
+    double cognitive_load;
+    double drop_off_risk;
+    double attention;
+    double engagement;
+} pacing_decision;
+
+#define PACING_DECISION_INIT {sizeof(pacing_decision), 0, 0, 0, 0, 0, 0.0, 0, 0, 0, 0, 0, 0}
+
+/* Ask a decision point. Reads the user's scores, removes ineligible
+ * actions, scales recovering ones, lets the policy choose, records the
+ * decision as pending (for rewards within the attribution window) and
+ * remembers, for the user, when each action was given. Same seed and same
+ * calls in the same order give the same decisions.
+ * Statuses: PACING_E_NULL, PACING_E_SIZE, PACING_E_NOTFOUND (point),
+ * PACING_E_INVAL (flags, every action ineligible, context_len),
+ * PACING_E_NAN (context), PACING_E_RANGE (user_len, channel),
+ * PACING_E_TIME. Never allocates. Thread-safe unless SINGLE_THREAD. */
+PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *req,
+                             pacing_decision *out);
+
+/* Reward a pending decision explicitly. The value must lie in the policy's
+ * reward range ([0, 1] for thompson, kl_ucb, ucb1, epsilon_greedy and
+ * softmax; [-1e6, 1e6] for gaussian_thompson, linucb, linear_thompson).
+ * The policy learns one observation and the decision is settled.
+ * Statuses: PACING_E_NULL, PACING_E_NAN, PACING_E_RANGE (value),
+ * PACING_E_TIME, PACING_E_NOTFOUND (unknown id or already settled:
+ * rewarded, expired or forgotten) -- nothing changes then.
+ * Thread-safe unless SINGLE_THREAD. */
+PACING_API int pacing_reward(pacing_ctx *ctx, uint64_t decision_id,
+                             double value, int64_t now_ms);
+
+/* Settle every pending decision whose attribution window ended at or
+ * before now_ms (implicit rewards or the default reward are applied, or
+ * the decision is dropped). This also happens lazily in push, decide and
+ * reward for the stripe they touch. *n_settled (if not NULL) receives how
+ * many. Thread-safe unless SINGLE_THREAD. */
+PACING_API int pacing_settle(pacing_ctx *ctx, int64_t now_ms,
+                             uint64_t *n_settled);
+
+/* What a dashboard reads about one action of a point. */
+typedef struct pacing_arm_stats {
+    size_t size;              /* sizeof(pacing_arm_stats) */
+    uint64_t decisions;       /* times chosen */
+    uint64_t rewards;         /* rewards learned (explicit and implicit) */
+    double pulls;             /* the policy's (discounted) observation count */
+    double reward_sum;        /* (discounted) sum of rewards */
+    double mean;              /* reward_sum / pulls */
+    double param_a;           /* posterior or confidence parameters, named */
+    double param_b;           /* by param_a_name / param_b_name */
+    const char *param_a_name; /* e.g. "alpha"; static strings */
+    const char *param_b_name;
+    int64_t last_update_ms;   /* time of the last reward, -1 if none */
+} pacing_arm_stats;
+
+#define PACING_ARM_STATS_INIT {sizeof(pacing_arm_stats), 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0}
+
+/* Read one action's statistics. Statuses: PACING_E_NULL, PACING_E_SIZE,
+ * PACING_E_NOTFOUND (point or action). Thread-safe. */
+PACING_API int pacing_arm_stats_get(pacing_ctx *ctx, uint32_t point,
+                                    uint32_t action, pacing_arm_stats *out);
+
+/* Decision-layer counters. */
+typedef struct pacing_decision_stats {
+    size_t size;
+    uint64_t decisions;
+    uint64_t rewards_explicit;
+    uint64_t rewards_implicit;    /* settled with a rule's reward */
+    uint64_t rewards_default;     /* settled with the default reward */
+    uint64_t expired_unrewarded;  /* window ended, nothing learned */
+    uint64_t settled_early;       /* pushed out of a full pending buffer */
+    uint64_t pending;             /* awaiting reward now */
+    uint64_t reward_rejected;     /* unknown, settled or bad rewards */
+} pacing_decision_stats;
+
+#define PACING_DECISION_STATS_INIT {sizeof(pacing_decision_stats), 0, 0, 0, 0, 0, 0, 0, 0}
+
+/* Read the decision-layer counters. Statuses: PACING_E_NULL, PACING_E_SIZE.
+ * Thread-safe unless SINGLE_THREAD. */
+PACING_API int pacing_decision_stats_get(pacing_ctx *ctx,
+                                         pacing_decision_stats *out);
+
+/* The drop-off model's baseline for sessions of age age_ms: *hazard is the
+ * share of sessions alive at the start of that time step (hazard_bin_ms
+ * wide) that ended within it, as learned so far (the Nelson-Aalen
+ * increment; the pooled rate where a step has no data), *at_risk (if not
+ * NULL) the number of sessions observed at risk there. Statuses:
+ * PACING_E_NULL, PACING_E_TIME. Thread-safe. */
+PACING_API int pacing_hazard_baseline(pacing_ctx *ctx, int64_t age_ms,
+                                      double *hazard, double *at_risk);
+
+/* ------------------------------------------------------------------ */
+/* Reward modules                                                      */
+/* ------------------------------------------------------------------ */
+
+/* What a reward module sees: one event of the decided user, pushed after
+ * the decision and inside its attribution window. */
+typedef struct pacing_reward_input {
+    size_t size;
+    const pacing_event *event;   /* user/user_len are NULL/0 here */
+    int64_t since_decision_ms;   /* event time - decision time, >= 0 */
+    uint32_t point, action;
+    double dwell_baseline_ms;    /* the user's baseline dwell, 0 if none */
+} pacing_reward_input;
+
+/* A reward module. on_event returns nonzero if the event counts, with
+ * *value its reward (multiplied by the rule's weight) and *final nonzero
+ * if attribution ends with it (the decision settles now). It must be
+ * thread-safe and must not call back into the library. */
+typedef struct pacing_reward_module {
+    size_t size;               /* sizeof(pacing_reward_module) */
+    const char *name;          /* unique, [a-z0-9_], 1..31; copied */
+    int (*on_event)(void *opaque, const pacing_reward_input *in,
+                    double *value, int *final);
+    void *opaque;
+} pacing_reward_module;
+
+/* Register a reward module. Statuses: PACING_E_NULL, PACING_E_SIZE,
+ * PACING_E_INVAL (name, on_event NULL), PACING_E_EXISTS, PACING_E_FULL
+ * (32 modules). Call before sharing the context between threads. */
+PACING_API int pacing_reward_register(pacing_ctx *ctx,
+                                      const pacing_reward_module *module);
 
 #ifdef __cplusplus
 }

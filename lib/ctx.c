@@ -116,13 +116,23 @@ PACING_API void pacing_options_init(pacing_options *opts)
 #define DEFAULT_FEATURE_HL_MS 120000.0
 #define DEFAULT_BASELINE_HL_MS (7.0 * 24 * 3600 * 1000)
 #define MAX_MS (PACING_MAX_TIME_MS)
+#define RAGE_MAX PACING_RAGE_MAX
+#define DEFAULT_MAX_POINTS 64
+#define DEFAULT_PENDING 16384
+#define DEFAULT_HAZARD_HORIZON_MS 60000
+#define DEFAULT_HAZARD_BIN_MS 10000
 
 static int check_ms(int64_t v, int64_t lo, const char *name)
 {
-    if (v < lo || v > MAX_MS)
+    if (v < lo || v > MAX_MS) {
+        if (lo == INT64_MIN)
+            return pc_fail(NULL, PACING_E_RANGE,
+                           "options.%s = %lld is out of range (-inf, 2^53]",
+                           name, (long long)v);
         return pc_fail(NULL, PACING_E_RANGE,
                        "options.%s = %lld is out of range [%lld, 2^53]", name,
                        (long long)v, (long long)lo);
+    }
     return PACING_OK;
 }
 
@@ -141,7 +151,8 @@ static int apply_options(pacing_ctx *c, const pacing_options *o)
 {
     int rc;
     if (o->flags & ~(uint32_t)(PACING_OPT_SINGLE_THREAD | PACING_OPT_SECRET |
-                               PACING_OPT_REQUIRE_CONSENT))
+                               PACING_OPT_REQUIRE_CONSENT |
+                               PACING_OPT_RANDOM_SEED))
         return pc_fail(NULL, PACING_E_INVAL, "options.flags has unknown bits 0x%x",
                        o->flags);
     if (o->reserved0 != 0)
@@ -160,15 +171,25 @@ static int apply_options(pacing_ctx *c, const pacing_options *o)
         return pc_fail(NULL, PACING_E_RANGE,
                        "options.stripes = %u is not a power of two <= 1024",
                        o->stripes);
-    if (o->rage_clicks > 100 || o->rage_clicks == 1)
+    if (o->rage_clicks > RAGE_MAX || o->rage_clicks == 1)
         return pc_fail(NULL, PACING_E_RANGE,
-                       "options.rage_clicks = %u is out of range [2, 100]",
-                       o->rage_clicks);
+                       "options.rage_clicks = %u is out of range [2, %d]",
+                       o->rage_clicks, RAGE_MAX);
+    if (o->max_points > 4096)
+        return pc_fail(NULL, PACING_E_RANGE,
+                       "options.max_points = %u is out of range [1, 4096]",
+                       o->max_points);
+    if (o->pending_capacity > (1u << 22))
+        return pc_fail(NULL, PACING_E_RANGE,
+                       "options.pending_capacity = %u is out of range [1, 2^22]",
+                       o->pending_capacity);
     if ((rc = check_ms(o->reorder_window_ms, 0, "reorder_window_ms")) ||
         (rc = check_ms(o->rage_window_ms, 0, "rage_window_ms")) ||
         (rc = check_ms(o->dead_click_ms, 0, "dead_click_ms")) ||
-        (rc = check_ms(o->user_ttl_ms, -1, "user_ttl_ms")) ||
-        (rc = check_ms(o->debounce_ms, -1, "debounce_ms")) ||
+        (rc = check_ms(o->hazard_horizon_ms, 0, "hazard_horizon_ms")) ||
+        (rc = check_ms(o->hazard_bin_ms, 0, "hazard_bin_ms")) ||
+        (rc = check_ms(o->user_ttl_ms, INT64_MIN, "user_ttl_ms")) ||
+        (rc = check_ms(o->debounce_ms, INT64_MIN, "debounce_ms")) ||
         (rc = check_hl(o->feature_half_life_ms, "feature_half_life_ms")) ||
         (rc = check_hl(o->baseline_half_life_ms, "baseline_half_life_ms")))
         return rc;
@@ -182,10 +203,12 @@ static int apply_options(pacing_ctx *c, const pacing_options *o)
         c->alloc.opaque = NULL;
     }
     c->capacity = o->capacity ? o->capacity : DEFAULT_CAPACITY;
-    c->user_ttl_ms = o->user_ttl_ms ? o->user_ttl_ms : DEFAULT_TTL_MS;
+    c->user_ttl_ms = o->user_ttl_ms < 0 ? -1
+                     : o->user_ttl_ms ? o->user_ttl_ms : DEFAULT_TTL_MS;
     c->reorder_window_ms = o->reorder_window_ms ? o->reorder_window_ms
                                                 : DEFAULT_REORDER_MS;
-    c->debounce_ms = o->debounce_ms ? o->debounce_ms : DEFAULT_DEBOUNCE_MS;
+    c->debounce_ms = o->debounce_ms < 0 ? -1
+                     : o->debounce_ms ? o->debounce_ms : DEFAULT_DEBOUNCE_MS;
     c->rage_window_ms = o->rage_window_ms ? o->rage_window_ms
                                           : DEFAULT_RAGE_WINDOW_MS;
     c->rage_clicks = o->rage_clicks ? o->rage_clicks : DEFAULT_RAGE_CLICKS;
@@ -197,6 +220,13 @@ static int apply_options(pacing_ctx *c, const pacing_options *o)
     c->baseline_half_life_ms = o->baseline_half_life_ms != 0
                                    ? o->baseline_half_life_ms
                                    : DEFAULT_BASELINE_HL_MS;
+    c->seed = o->seed;
+    c->max_points = o->max_points ? o->max_points : DEFAULT_MAX_POINTS;
+    c->pending_capacity = o->pending_capacity ? o->pending_capacity
+                                              : DEFAULT_PENDING;
+    c->hazard_horizon_ms = o->hazard_horizon_ms ? o->hazard_horizon_ms
+                                                : DEFAULT_HAZARD_HORIZON_MS;
+    c->hazard_bin_ms = o->hazard_bin_ms ? o->hazard_bin_ms : DEFAULT_HAZARD_BIN_MS;
     c->hl.short_lambda = PACING_LN2 / c->feature_half_life_ms;
     c->hl.long_lambda = PACING_LN2 / c->baseline_half_life_ms;
 
@@ -210,6 +240,11 @@ static int apply_options(pacing_ctx *c, const pacing_options *o)
         while (c->n_stripes > 1 && c->capacity / c->n_stripes < 64)
             c->n_stripes >>= 1;
     }
+    if (c->capacity / c->n_stripes > ((uint64_t)1 << 30))
+        return pc_fail(NULL, PACING_E_RANGE,
+                       "options.capacity = %llu with %u stripes: at most 2^30 "
+                       "users per stripe", (unsigned long long)c->capacity,
+                       c->n_stripes);
     if (c->n_stripes > c->capacity)
         return pc_fail(NULL, PACING_E_RANGE,
                        "options.stripes = %u exceeds capacity %llu",
@@ -217,11 +252,11 @@ static int apply_options(pacing_ctx *c, const pacing_options *o)
     return PACING_OK;
 }
 
-static int fill_secret(uint8_t secret[16])
+static int fill_secret_n(uint8_t *buf, size_t len)
 {
     size_t got = 0;
-    while (got < 16) {
-        ssize_t r = getrandom(secret + got, 16 - got, 0);
+    while (got < len) {
+        ssize_t r = getrandom(buf + got, len - got, 0);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -230,6 +265,16 @@ static int fill_secret(uint8_t secret[16])
         got += (size_t)r;
     }
     return 0;
+}
+
+static int fill_secret(uint8_t secret[16]) { return fill_secret_n(secret, 16); }
+
+/* Everything the context owns but itself; safe on a partial context. */
+static void free_parts(pacing_ctx *c)
+{
+    pc_points_free(c);
+    pc_hazard_free(c);
+    pc_users_free(c);
 }
 
 PACING_API int pacing_ctx_new(const pacing_options *opts, pacing_ctx **out)
@@ -266,12 +311,26 @@ PACING_API int pacing_ctx_new(const pacing_options *opts, pacing_ctx **out)
         return pc_fail(NULL, PACING_E_IO, "ctx_new: no random secret: %s",
                        strerror(errno));
     }
+    if (opts->flags & PACING_OPT_RANDOM_SEED) {
+        uint8_t b[8];
+        if (fill_secret_n(b, sizeof b) != 0) {
+            c->alloc.free(c->alloc.opaque, c, sizeof *c);
+            return pc_fail(NULL, PACING_E_IO, "ctx_new: no random seed: %s",
+                           strerror(errno));
+        }
+        memcpy(&c->seed, b, sizeof b);
+    }
     pc_decay_builtins(c);
+    pc_reward_builtins(c);
     pc_weights_default(c->weights);
 
     rc = pc_users_init(c);
+    if (rc == PACING_OK)
+        rc = pc_pending_init(c);
+    if (rc == PACING_OK)
+        rc = pc_hazard_init(c);
     if (rc != PACING_OK) {
-        pc_users_free(c);
+        free_parts(c);
         c->alloc.free(c->alloc.opaque, c, sizeof *c);
         return pc_fail(NULL, rc, "ctx_new: cannot allocate a table of %llu users",
                        (unsigned long long)tmp.capacity);
@@ -284,7 +343,7 @@ PACING_API void pacing_ctx_free(pacing_ctx *ctx)
 {
     if (!ctx)
         return;
-    pc_users_free(ctx);
+    free_parts(ctx);
     pacing_allocator a = ctx->alloc;
     memset(ctx->secret, 0, sizeof ctx->secret);
     a.free(a.opaque, ctx, sizeof *ctx);

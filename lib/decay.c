@@ -56,19 +56,6 @@ const pc_decay *pc_decay_find(const pacing_ctx *ctx, const char *name)
     return NULL;
 }
 
-static int valid_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= PACING_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return 0;
-    }
-    return 1;
-}
-
 /* Checks parameters: finite, then the module's own check. */
 static int check_params(const pacing_ctx *ctx, const pc_decay *d,
                         const double p[4])
@@ -89,11 +76,11 @@ PACING_API int pacing_decay_register(pacing_ctx *ctx,
 {
     if (!ctx || !m)
         return pc_fail(ctx, PACING_E_NULL, "decay_register: NULL argument");
-    if (m->size < sizeof(pacing_decay_module))
+    if (m->size != sizeof(pacing_decay_module))
         return pc_fail(ctx, PACING_E_SIZE,
                        "decay_register: module size %zu, expected %zu", m->size,
                        sizeof(pacing_decay_module));
-    if (!m->name || !valid_name(m->name))
+    if (!m->name || !pc_valid_name(m->name))
         return pc_fail(ctx, PACING_E_INVAL,
                        "decay_register: name must be 1..31 chars of [a-z0-9_]");
     if (!m->weight)

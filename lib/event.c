@@ -79,6 +79,9 @@ static int check_event(const pacing_ctx *ctx, const pacing_event *ev,
         return pc_fail(ctx, PACING_E_RANGE, "push %s: value %g not in [%g, %g]",
                        tn, ev->value, ev_info[ev->type].lo,
                        ev_info[ev->type].hi);
+    if (ev->type == PACING_EV_CONSENT && ev->value != 0.0 && ev->value != 1.0)
+        return pc_fail(ctx, PACING_E_RANGE, "push consent: value %g is neither 0 "
+                       "(withdrawn) nor 1 (given)", ev->value);
     if (ev->channel > PACING_CH_MAX)
         return pc_fail(ctx, PACING_E_RANGE, "push %s: channel %u not in [0, 255]",
                        tn, ev->channel);
@@ -111,8 +114,27 @@ static uint64_t event_hash(const pacing_event *ev)
     memcpy(&v, &ev->value, sizeof v);
     uint64_t h = ev->type * 0x9E3779B97F4A7C15ULL;
     h ^= (ev->target + 0x632BE59BD9B4E019ULL) * 0xBF58476D1CE4E5B9ULL;
-    h ^= (v ^ ((uint64_t)ev->channel << 40)) * 0x94D049BB133111EBULL;
+    h ^= (v ^ ((uint64_t)ev->channel << 40) ^ ((uint64_t)ev->flags << 56)) *
+         0x94D049BB133111EBULL;
     return h ^ (h >> 31);
+}
+
+/* Events settled before any look at the user's state: bot drops, consent
+ * drops and erasures. They are never too old. */
+enum { PRE_NONE, PRE_BOT, PRE_ERASE, PRE_NO_CONSENT };
+static int pre_disposition(const pacing_ctx *ctx, const pacing_event *ev)
+{
+    if (ev->flags & PACING_EVF_BOT)
+        return PRE_BOT;
+    if (ev->type == PACING_EV_OPT_OUT ||
+        (ev->type == PACING_EV_CONSENT && ev->value == 0.0))
+        return PRE_ERASE;
+    if ((ev->flags & PACING_EVF_NO_CONSENT) ||
+        ((ctx->flags & PACING_OPT_REQUIRE_CONSENT) &&
+         !(ev->flags & PACING_EVF_CONSENT) &&
+         !(ev->type == PACING_EV_CONSENT && ev->value == 1.0)))
+        return PRE_NO_CONSENT;
+    return PRE_NONE;
 }
 
 static bool too_old(const pacing_ctx *ctx, const pc_user *u, int64_t t)
@@ -121,13 +143,52 @@ static bool too_old(const pacing_ctx *ctx, const pc_user *u, int64_t t)
            t < u->last_seen_ms - ctx->reorder_window_ms;
 }
 
-static void apply(pacing_ctx *ctx, pc_stripe *s, pc_user *u,
+/* Rage clicks: ctx->rage_clicks clicks on one target within a sliding
+ * window of rage_window_ms. The latest clicks on the current target are
+ * kept; a click on another target starts over. Returns true when this
+ * click completes a run (which then starts afresh). */
+static bool rage_click(const pacing_ctx *ctx, pc_user *u, uint64_t target,
+                       int64_t t)
+{
+    uint32_t keep = ctx->rage_clicks - 1;
+    if (target != u->click_target) {
+        u->click_target = target;
+        u->click_n = 0;
+    }
+    /* clicks still inside the window that ends at t */
+    uint32_t in = 0;
+    for (uint32_t i = 0; i < u->click_n; i++)
+        if (u->click_t[i] <= t && t - u->click_t[i] <= ctx->rage_window_ms)
+            in++;
+    if (in + 1 >= ctx->rage_clicks) {
+        u->click_n = 0;
+        return true;
+    }
+    /* remember t, dropping the oldest when full (times kept ascending) */
+    if (u->click_n == keep) {
+        memmove(u->click_t, u->click_t + 1, sizeof(int64_t) * (keep - 1));
+        u->click_n--;
+    }
+    uint32_t i = u->click_n++;
+    while (i > 0 && u->click_t[i - 1] > t) {
+        u->click_t[i] = u->click_t[i - 1];
+        i--;
+    }
+    u->click_t[i] = t;
+    return false;
+}
+
+/* Apply an event to user u; returns true if it completed a rage click. */
+static bool apply(pacing_ctx *ctx, pc_stripe *s, pc_user *u,
                   const pacing_event *ev)
 {
     const pc_halflives *h = &ctx->hl;
     pc_features *f = &u->feat;
     int64_t t = ev->time_ms;
     double v = ev->value;
+    bool derived_rage = false;
+
+    pc_hazard_on_event(ctx, u, (int)ev->type, t);
 
     switch (ev->type) {
     case PACING_EV_SESSION_END:
@@ -154,19 +215,11 @@ static void apply(pacing_ctx *ctx, pc_stripe *s, pc_user *u,
             pc_features_add_rate(f, h, t, SIG_MISCLICK, 1.0);
             s->st.dead++;
         }
-        /* rage clicks: rage_clicks clicks on one target within the window */
-        if (ev->target != 0 && ev->target == u->click_target &&
-            t >= u->click_first_ms && t - u->click_first_ms <= ctx->rage_window_ms) {
-            if (++u->click_count >= ctx->rage_clicks) {
-                pc_features_add_rate(f, h, t, SIG_MISCLICK, 1.0);
-                s->st.rage++;
-                u->click_target = 0;
-                u->click_count = 0;
-            }
-        } else {
-            u->click_target = ev->target;
-            u->click_first_ms = t;
-            u->click_count = 1;
+        if (ev->target != 0)
+            derived_rage = rage_click(ctx, u, ev->target, t);
+        if (derived_rage) {
+            pc_features_add_rate(f, h, t, SIG_MISCLICK, 1.0);
+            s->st.rage++;
         }
         break;
     case PACING_EV_RAGE_CLICK:
@@ -212,8 +265,7 @@ static void apply(pacing_ctx *ctx, pc_stripe *s, pc_user *u,
         u->last_seen_ms = t;
     u->last_ev_hash = event_hash(ev);
     u->last_ev_ms = t;
-    if (ev->flags & PACING_EVF_CONSENT)
-        u->flags |= USER_CONSENT;
+    return derived_rage;
 }
 
 /* Everything after the static checks: drops, state checks, apply. The
@@ -226,26 +278,23 @@ static int push_checked(pacing_ctx *ctx, const pacing_event *ev)
     int rc = PACING_OK;
 
     pc_lock(ctx, s);
-    if (ev->flags & PACING_EVF_BOT) {
+    pc_settle_stripe(ctx, s, t, false, NULL);
+    int pre = pre_disposition(ctx, ev);
+    if (pre == PRE_BOT) {
         s->st.dropped_bot++;
         rc = PACING_DROPPED;
         goto out;
     }
     pc_user *u = pc_user_find(s, pseudo);
-    /* withdrawing consent or opting out erases what is held */
-    if (ev->type == PACING_EV_OPT_OUT ||
-        (ev->type == PACING_EV_CONSENT && ev->value == 0.0)) {
+    if (pre == PRE_ERASE) { /* withdrawn consent or opt-out erases the user */
         if (u) {
-            pc_user_remove(s, u);
+            pc_user_drop(ctx, s, u, true);
             s->st.forgotten++;
         }
         s->st.applied++;
         goto out;
     }
-    if ((ev->flags & PACING_EVF_NO_CONSENT) ||
-        ((ctx->flags & PACING_OPT_REQUIRE_CONSENT) &&
-         !(ev->flags & PACING_EVF_CONSENT) &&
-         !(ev->type == PACING_EV_CONSENT && ev->value == 1.0))) {
+    if (pre == PRE_NO_CONSENT) {
         s->st.dropped_consent++;
         rc = PACING_DROPPED;
         goto out;
@@ -270,8 +319,17 @@ static int push_checked(pacing_ctx *ctx, const pacing_event *ev)
     }
     bool created;
     u = pc_user_get(ctx, s, pseudo, t, &created);
-    apply(ctx, s, u, ev);
+    bool rage = apply(ctx, s, u, ev);
     s->st.applied++;
+    if (u->pending_head != NONE32) {
+        pc_reward_on_event(ctx, s, u, ev);
+        if (rage && u->pending_head != NONE32) {
+            pacing_event derived = *ev;
+            derived.type = PACING_EV_RAGE_CLICK;
+            derived.value = 0.0;
+            pc_reward_on_event(ctx, s, u, &derived);
+        }
+    }
 out:
     pc_unlock(ctx, s);
     return rc;
@@ -296,7 +354,7 @@ static int check_age(pacing_ctx *ctx, const pacing_event *ev)
     pc_stripe *s = pc_stripe_of(ctx, pseudo);
     pc_lock(ctx, s);
     pc_user *u = pc_user_find(s, pseudo);
-    bool old = !(ev->flags & PACING_EVF_BOT) && too_old(ctx, u, ev->time_ms);
+    bool old = pre_disposition(ctx, ev) == PRE_NONE && too_old(ctx, u, ev->time_ms);
     int64_t last = u ? u->last_seen_ms : 0;
     pc_unlock(ctx, s);
     if (old)

@@ -121,10 +121,11 @@ void pc_features_add_exposure(pc_features *f, const pc_halflives *h, int64_t t)
     f->n_expo = (uint8_t)(n + 1);
 }
 
-/* Decay factor from t_ref to now (may exceed 1 if now < t_ref). */
+/* Decay factor from t_ref to now. A read before t_ref (inside the reorder
+ * window) sees the state as of t_ref: undoing decay could overflow. */
 static inline double age_factor(const pc_features *f, double lambda, int64_t now)
 {
-    return exp(-lambda * (double)(now - f->t_ref));
+    return now <= f->t_ref ? 1.0 : exp(-lambda * (double)(now - f->t_ref));
 }
 
 double pc_features_count(const pc_features *f, const pc_halflives *h, int sig,
@@ -183,5 +184,12 @@ uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now)
     uint32_t sum = 0;
     for (int64_t k = lo; k <= hi; k++)
         sum += w->bucket[k % WIN_BUCKETS];
+    /* exposures after `now` are the newest, so the ring holds them: take
+     * out those that fell into the buckets summed */
+    for (int i = 0; i < f->n_expo; i++) {
+        int64_t k = f->expo[i] / win_width[win];
+        if (f->expo[i] > now && k >= lo && k <= hi && sum > 0)
+            sum--;
+    }
     return sum > in_ring ? sum : in_ring;
 }

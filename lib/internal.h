@@ -16,6 +16,7 @@
 #define PACING_MAX_USER_LEN 1024u
 #define PACING_MAX_DECAY_MODULES 32
 #define PACING_NAME_MAX 32 /* including the NUL */
+#define PACING_RAGE_MAX 5  /* clicks in a rage-click run, at most */
 
 /* ---- allocation: the one choke point ---- */
 void *pc_alloc(pacing_ctx *ctx, size_t size);   /* zeroed */
@@ -102,7 +103,16 @@ uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now);
 
 /* ---- users (user.c) ---- */
 
-#define USER_CONSENT 0x1u
+#define USER_IN_SESSION 0x2u
+#define RECENT_ARMS 4
+
+/* When this user last got an action of a point (recovering arms). */
+typedef struct pc_recent {
+    int64_t t_ms;
+    uint16_t point; /* point id + 1; 0 = unused */
+    uint16_t action;
+    uint32_t pad;
+} pc_recent;
 
 typedef struct pc_user {
     uint64_t pseudo;
@@ -110,17 +120,38 @@ typedef struct pc_user {
     int64_t last_seen_ms;          /* latest event time (max) */
     uint32_t lru_prev, lru_next;   /* slot indices, UINT32_MAX = none */
     uint32_t flags;
-    uint32_t click_count;          /* rage-click run on click_target */
-    uint64_t click_target;
-    int64_t click_first_ms;
+    uint32_t click_n;              /* clicks kept in click_t */
+    uint64_t click_target;         /* target of the clicks in click_t */
+    int64_t click_t[PACING_RAGE_MAX - 1]; /* latest clicks, ascending */
     uint64_t last_ev_hash;         /* debounce */
     int64_t last_ev_ms;
+    int64_t session_start_ms;      /* with USER_IN_SESSION */
+    uint32_t hazard_bins;          /* session bins already counted */
+    uint32_t pending_head;         /* chain of pending decisions, or NONE */
+    pc_recent recent[RECENT_ARMS];
     pc_features feat;
 } pc_user;
+
+/* A decision awaiting its reward; lives in its user's stripe. */
+typedef struct pc_pending {
+    uint64_t id;          /* 0 = free */
+    uint64_t pseudo;      /* 0 when decided without user state */
+    int64_t t_ms, deadline_ms;
+    double acc;           /* implicit reward so far */
+    uint32_t point;
+    uint16_t action;
+    uint8_t matched;      /* an implicit rule counted an event */
+    uint8_t chained;      /* linked in its user's pending chain */
+    uint32_t next;        /* user chain */
+    uint32_t pad;
+    double x[35];         /* context used (contextual policies) */
+} pc_pending;
 
 typedef struct pc_stripe_stats {
     uint64_t applied, dropped_bot, dropped_debounce, dropped_consent;
     uint64_t rage, dead, created, evicted, expired, forgotten;
+    uint64_t decisions, rw_explicit, rw_implicit, rw_default, rw_none;
+    uint64_t settled_early, rw_rejected;
 } pc_stripe_stats;
 
 typedef struct pc_stripe {
@@ -132,8 +163,14 @@ typedef struct pc_stripe {
     uint32_t used;         /* users held */
     uint32_t free_head;    /* free list through lru_next */
     uint32_t lru_head, lru_tail; /* head = most recent */
+    pc_pending *pend;      /* ring of pending decisions */
+    uint32_t n_pend;       /* its capacity */
+    uint32_t pend_head;    /* next slot to allocate */
+    uint32_t pend_tail;    /* oldest slot that may be live */
+    uint32_t pend_used;
+    uint32_t seq;          /* decision id sequence */
     pc_stripe_stats st;
-} __attribute__((aligned(64))) pc_stripe;
+} pc_stripe;
 
 /* Find a user; NULL if absent. Caller holds the stripe lock. */
 pc_user *pc_user_find(pc_stripe *s, uint64_t pseudo);
@@ -142,10 +179,12 @@ pc_user *pc_user_find(pc_stripe *s, uint64_t pseudo);
 pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
                      int64_t now, bool *created);
 void pc_user_touch(pc_stripe *s, pc_user *u);
-void pc_user_remove(pc_stripe *s, pc_user *u);
 bool pc_user_expired(const pacing_ctx *ctx, const pc_user *u, int64_t now);
 
 pc_stripe *pc_stripe_of(pacing_ctx *ctx, uint64_t pseudo);
+/* Remove a user; with drop_pending its pending decisions are dropped
+ * unlearned (forget), otherwise they stay, unchained (eviction). */
+void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, bool drop_pending);
 void pc_lock(pacing_ctx *ctx, pc_stripe *s);
 void pc_unlock(pacing_ctx *ctx, pc_stripe *s);
 
@@ -178,6 +217,54 @@ void pc_inputs_compute(const pacing_ctx *ctx, const pc_user *u, int64_t now,
                        pc_inputs *in);
 double pc_score_of(const pacing_ctx *ctx, int kind, const pc_inputs *in);
 
+/* ---- decisions (decide.c), rewards (reward.c), hazard (hazard.c) ---- */
+#define NONE32 UINT32_MAX
+#define PACING_MAX_REWARD_MODULES 32
+#define PACING_MAX_RULES 8
+
+struct pc_point;
+typedef struct pc_point pc_point;
+
+typedef struct pc_reward_mod {
+    char name[PACING_NAME_MAX];
+    int (*on_event)(void *opaque, const pacing_reward_input *in, double *value,
+                    int *final);
+    void *opaque;
+} pc_reward_mod;
+
+void pc_reward_builtins(pacing_ctx *ctx);
+const pc_reward_mod *pc_reward_find(const pacing_ctx *ctx, const char *name);
+/* An event (or a derived one) of user u: feed its pending decisions'
+ * reward rules. Caller holds the stripe lock. */
+void pc_reward_on_event(pacing_ctx *ctx, pc_stripe *s, pc_user *u,
+                        const pacing_event *ev);
+/* Settle expired decisions of a stripe, oldest first (lazy path). */
+void pc_settle_stripe(pacing_ctx *ctx, pc_stripe *s, int64_t now, bool full,
+                      uint64_t *n);
+int pc_pending_init(pacing_ctx *ctx);
+void pc_points_free(pacing_ctx *ctx);
+bool pc_valid_name(const char *s);
+
+/* The drop-off hazard model. */
+typedef struct pc_hazard {
+    pthread_mutex_t lock;
+    uint32_t n_bins;
+    double *at_risk;       /* per bin */
+    double *events;        /* per bin */
+    double beta[4];        /* covariate weights */
+    double x_mean[4];      /* running mean of covariates */
+    double n_updates;
+    int ready;
+} pc_hazard;
+
+int pc_hazard_init(pacing_ctx *ctx);
+void pc_hazard_free(pacing_ctx *ctx);
+/* Session bookkeeping for an event of u at t (caller holds stripe lock). */
+void pc_hazard_on_event(pacing_ctx *ctx, pc_user *u, int type, int64_t t);
+/* P(session ends within the horizon) at now; 0 with no open session. */
+double pc_hazard_risk(pacing_ctx *ctx, const pc_user *u, const pc_inputs *in,
+                      int64_t now);
+
 /* ---- the context ---- */
 struct pacing_ctx {
     pacing_allocator alloc;
@@ -203,6 +290,15 @@ struct pacing_ctx {
     double expo_decay_params[4];
 
     double weights[N_KIND][PACING_INPUT_COUNT];
+
+    uint64_t seed;
+    uint32_t max_points, n_points;
+    uint32_t pending_capacity;
+    pc_point **points;
+    pc_reward_mod rmods[PACING_MAX_REWARD_MODULES];
+    uint32_t n_rmods;
+    int64_t hazard_horizon_ms, hazard_bin_ms;
+    pc_hazard hazard;
 
     _Atomic uint64_t rejected;
     _Atomic uint64_t bytes;

@@ -81,7 +81,7 @@ void pc_weights_default(double w[N_KIND][PACING_INPUT_COUNT])
 
 static inline double clamp01(double x)
 {
-    return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x);
+    return x > 0.0 ? (x < 1.0 ? x : 1.0) : 0.0; /* NaN -> 0 */
 }
 static inline double conf(double w) { return w < 1.0 ? w : 1.0; }
 static inline double saturate(double x, double scale)
@@ -240,6 +240,10 @@ static int read_user(pacing_ctx *ctx, uint64_t pseudo, int64_t now,
         sc->exposures_1d = pc_features_window_count(&u->feat, WIN_DAY, now);
         sc->micro_velocity =
             pc_features_rate_per_min(&u->feat, &ctx->hl, SIG_MICRO, now);
+        sc->session_age_ms = (u->flags & USER_IN_SESSION) && now >= u->session_start_ms
+                                 ? now - u->session_start_ms
+                                 : -1;
+        sc->drop_off_risk = pc_hazard_risk(ctx, u, in, now);
     }
     pc_unlock(ctx, s);
     return PACING_OK;
@@ -273,7 +277,7 @@ PACING_API int pacing_scores_get(pacing_ctx *ctx, const void *user,
                                  size_t user_len, int64_t now_ms,
                                  pacing_scores *out)
 {
-    uint64_t p;
+    uint64_t p = 0;
     if (!out)
         return pc_fail(ctx, PACING_E_NULL, "scores_get: out is NULL");
     int rc = pacing_pseudonym(ctx, user, user_len, &p);
@@ -287,6 +291,18 @@ PACING_API int pacing_contributions(pacing_ctx *ctx, const void *user,
                                     pacing_contribution *out, size_t cap,
                                     size_t *n)
 {
+    uint64_t p = 0;
+    int rc = pacing_pseudonym(ctx, user, user_len, &p);
+    if (rc != PACING_OK)
+        return rc;
+    return pacing_contributions_pseudonym(ctx, p, now_ms, kind, out, cap, n);
+}
+
+PACING_API int pacing_contributions_pseudonym(pacing_ctx *ctx, uint64_t p,
+                                              int64_t now_ms, int kind,
+                                              pacing_contribution *out,
+                                              size_t cap, size_t *n)
+{
     if (!ctx || !n || (cap > 0 && !out))
         return pc_fail(ctx, PACING_E_NULL, "contributions: NULL argument");
     if (kind < 0 || kind >= N_KIND)
@@ -297,10 +313,7 @@ PACING_API int pacing_contributions(pacing_ctx *ctx, const void *user,
             return pc_fail(ctx, PACING_E_SIZE,
                            "contributions: out[%zu].size is %zu, expected %zu",
                            i, out[i].size, sizeof(pacing_contribution));
-    uint64_t p;
-    int rc = pacing_pseudonym(ctx, user, user_len, &p);
-    if (rc != PACING_OK)
-        return rc;
+    int rc;
     pc_inputs in;
     rc = read_user(ctx, p, now_ms, "contributions", &in, NULL);
     if (rc != PACING_OK)

@@ -11,7 +11,10 @@
 
 pc_stripe *pc_stripe_of(pacing_ctx *ctx, uint64_t pseudo)
 {
-    return &ctx->stripes[ctx->n_stripes == 1 ? 0 : pseudo >> ctx->stripe_shift];
+    /* mixed first, so caller-chosen pseudonyms spread over the stripes */
+    return &ctx->stripes[ctx->n_stripes == 1
+                             ? 0
+                             : (pseudo * 0xD6E8FEB86659FD93ULL) >> ctx->stripe_shift];
 }
 
 void pc_lock(pacing_ctx *ctx, pc_stripe *s)
@@ -28,7 +31,7 @@ void pc_unlock(pacing_ctx *ctx, pc_stripe *s)
 
 static inline uint32_t home(const pc_stripe *s, uint64_t pseudo)
 {
-    /* low bits: the stripe used the high ones */
+    /* a second multiplicative mix, independent of the stripe's */
     return (uint32_t)(pseudo * 0x9E3779B97F4A7C15ULL >> 32) & s->index_mask;
 }
 
@@ -134,7 +137,7 @@ void pc_user_touch(pc_stripe *s, pc_user *u)
 
 /* Remove from the index with backward-shift deletion, then from the LRU
  * list, wipe the slot and put it on the free list. */
-void pc_user_remove(pc_stripe *s, pc_user *u)
+static void pc_user_remove(pc_stripe *s, pc_user *u)
 {
     uint32_t k = (uint32_t)(u - s->slots);
     uint32_t i = home(s, u->pseudo);
@@ -161,6 +164,25 @@ void pc_user_remove(pc_stripe *s, pc_user *u)
     s->used--;
 }
 
+void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, bool drop_pending)
+{
+    (void)ctx;
+    uint32_t k = u->pending_head;
+    while (k != NONE) {
+        pc_pending *p = &s->pend[k];
+        uint32_t next = p->next;
+        p->chained = 0;
+        p->next = NONE;
+        if (drop_pending) {
+            memset(p, 0, sizeof *p);
+            s->pend_used--;
+        }
+        k = next;
+    }
+    u->pending_head = NONE;
+    pc_user_remove(s, u);
+}
+
 bool pc_user_expired(const pacing_ctx *ctx, const pc_user *u, int64_t now)
 {
     return ctx->user_ttl_ms >= 0 && now - u->last_seen_ms > ctx->user_ttl_ms;
@@ -176,7 +198,7 @@ pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
         return u;
     }
     if (u) { /* idle past its TTL: it starts over */
-        pc_user_remove(s, u);
+        pc_user_drop(ctx, s, u, false);
         s->st.expired++;
     }
     if (s->free_head == NONE) {
@@ -185,7 +207,7 @@ pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
             s->st.expired++;
         else
             s->st.evicted++;
-        pc_user_remove(s, old);
+        pc_user_drop(ctx, s, old, false);
     }
     uint32_t k = s->free_head;
     s->free_head = s->slots[k].lru_next;
@@ -194,6 +216,7 @@ pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
     u->pseudo = pseudo;
     u->created_ms = now;
     u->last_seen_ms = now;
+    u->pending_head = NONE;
     pc_features_init(&u->feat, now);
     uint32_t i = home(s, pseudo);
     while (s->index[i] != 0)
@@ -230,7 +253,7 @@ PACING_API int pacing_forget_pseudonym(pacing_ctx *ctx, uint64_t pseudonym)
     pc_lock(ctx, s);
     pc_user *u = pc_user_find(s, pseudonym);
     if (u) {
-        pc_user_remove(s, u);
+        pc_user_drop(ctx, s, u, true);
         s->st.forgotten++;
     }
     pc_unlock(ctx, s);
@@ -241,7 +264,7 @@ PACING_API int pacing_forget_pseudonym(pacing_ctx *ctx, uint64_t pseudonym)
 
 PACING_API int pacing_forget(pacing_ctx *ctx, const void *user, size_t user_len)
 {
-    uint64_t p;
+    uint64_t p = 0;
     int rc = pacing_pseudonym(ctx, user, user_len, &p);
     if (rc != PACING_OK)
         return rc;
@@ -262,7 +285,7 @@ PACING_API int pacing_expire(pacing_ctx *ctx, int64_t now_ms, uint64_t *n_expire
         for (uint32_t k = 0; k < s->n_slots; k++) {
             pc_user *u = &s->slots[k];
             if (u->pseudo != 0 && pc_user_expired(ctx, u, now_ms)) {
-                pc_user_remove(s, u);
+                pc_user_drop(ctx, s, u, false);
                 s->st.expired++;
                 n++;
             }

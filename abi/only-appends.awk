@@ -1,0 +1,52 @@
+# Reads the report of `abidiff -l -t` (libabigail 2.x leaf-changes mode) and
+# exits 0 if its only changes are members appended at the end of pacing_*
+# structs, which is compatible because such structs start with a `size`
+# field set by the caller. Anything it does not recognise is a failure.
+# (A libabigail suppression with has_data_member_inserted_at = end would also
+# hide member type changes, so the report is checked here instead.)
+
+function bad(why) {
+    print "abi-check: incompatible or unrecognised change: " why > "/dev/stderr"
+    ok = 0
+}
+
+BEGIN { ok = 1; cur = ""; oldsize = -1; appended = 0 }
+
+/^$/ { next }
+/^Leaf changes summary:/ || /^Changed leaf types summary:/ { next }
+/^Removed\/Changed\/Added (functions|variables) summary:/ {
+    # "... summary: R Removed, C Changed, A Added ..."
+    if ($4 != 0 || $6 != 0) bad($0)
+    next
+}
+/^Unreachable types summary:/ {
+    if ($4 != 0) bad($0)
+    next
+}
+/^[0-9]+ changed types? unreachable from any public interface:$/ { next }
+/^  \[C\] 'struct pacing_[a-z0-9_]+' changed:$/ { cur = ""; details = 1; next }
+/^    details were reported earlier$/ {
+    if (!details) bad($0)
+    details = 0
+    next
+}
+/^'struct pacing_[a-z0-9_]+ at [^']*' changed:$/ { cur = $2; oldsize = -1; next }
+cur != "" && /^  type size changed from [0-9]+ to [0-9]+ \(in bits\)$/ {
+    oldsize = $5 + 0
+    if ($7 + 0 <= oldsize) bad(cur ": " $0)
+    next
+}
+cur != "" && /^  [0-9]+ data member insertions?:$/ { next }
+cur != "" && /^    '.*', at offset [0-9]+ \(in bits\)/ {
+    s = substr($0, match($0, /, at offset [0-9]+ /) + 12)
+    off = substr(s, 1, index(s, " ") - 1) + 0
+    if (oldsize < 0 || off < oldsize) bad(cur ": member inserted before the end: " $0)
+    else appended++
+    next
+}
+{ bad($0) }
+
+END {
+    if (appended == 0) bad("no appended member found")
+    exit ok ? 0 : 1
+}

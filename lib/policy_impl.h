@@ -1,0 +1,204 @@
+/* Shared pieces of the built-in policies (lib/policy*.c). Internal. */
+#ifndef PACING_POLICY_IMPL_H
+#define PACING_POLICY_IMPL_H
+
+#include "policy.h"
+#include "rng_impl.h"
+
+#include <math.h>
+#include <stdint.h>
+
+extern const pc_policy_vt pc_policy_thompson;
+extern const pc_policy_vt pc_policy_gaussian_thompson;
+extern const pc_policy_vt pc_policy_ucb1;
+extern const pc_policy_vt pc_policy_kl_ucb;
+extern const pc_policy_vt pc_policy_epsilon_greedy;
+extern const pc_policy_vt pc_policy_softmax;
+extern const pc_policy_vt pc_policy_linucb;
+extern const pc_policy_vt pc_policy_linear_thompson;
+
+/* Values below this are flushed to 0 by discounting (no denormals). */
+#define PC_TINY 1e-300
+
+/* Sets of actions: a bit set wide enough for PC_MAX_ARMS. */
+#define PC_SET_WORDS (PC_MAX_ARMS / 64)
+#define PC_NONE UINT32_MAX
+
+typedef struct pc_set {
+    uint64_t w[PC_SET_WORDS];
+} pc_set;
+
+static inline uint32_t pc_ctz(uint64_t m) { return (uint32_t)__builtin_ctzll(m); }
+
+/* The first member >= a, or PC_NONE. */
+static inline uint32_t pc_set_from(const pc_set *s, uint32_t a)
+{
+    uint32_t w = a >> 6;
+    if (w >= PC_SET_WORDS)
+        return PC_NONE;
+    uint64_t b = s->w[w] & (~(uint64_t)0 << (a & 63u));
+    for (;;) {
+        if (b)
+            return (w << 6) + pc_ctz(b);
+        if (++w >= PC_SET_WORDS)
+            return PC_NONE;
+        b = s->w[w];
+    }
+}
+
+#define PC_SET_FOR(s, a)                                                     \
+    for (uint32_t a = pc_set_from((s), 0); a != PC_NONE;                     \
+         a = pc_set_from((s), a + 1))
+
+static inline int pc_set_has(const pc_set *s, uint32_t a)
+{
+    return (int)((s->w[a >> 6] >> (a & 63u)) & 1u);
+}
+static inline void pc_set_add(pc_set *s, uint32_t a)
+{
+    s->w[a >> 6] |= (uint64_t)1 << (a & 63u);
+}
+static inline void pc_set_clear(pc_set *s)
+{
+    for (int i = 0; i < PC_SET_WORDS; i++)
+        s->w[i] = 0;
+}
+static inline int pc_set_empty(const pc_set *s)
+{
+    uint64_t o = 0;
+    for (int i = 0; i < PC_SET_WORDS; i++)
+        o |= s->w[i];
+    return o == 0;
+}
+static inline uint32_t pc_set_count(const pc_set *s)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < PC_SET_WORDS; i++)
+        n += (uint32_t)__builtin_popcountll(s->w[i]);
+    return n;
+}
+/* The j-th member (from 0); j < pc_set_count(s). */
+static inline uint32_t pc_set_nth(const pc_set *s, uint32_t j)
+{
+    for (int i = 0; i < PC_SET_WORDS; i++) {
+        uint64_t b = s->w[i];
+        uint32_t c = (uint32_t)__builtin_popcountll(b);
+        if (j < c) {
+            while (j--)
+                b &= b - 1;
+            return (uint32_t)i * 64u + pc_ctz(b);
+        }
+        j -= c;
+    }
+    return PC_NONE;
+}
+
+/* The candidates of one select():
+ *   - eligible is masked to the k actions (if nothing is left, all k
+ *     actions are eligible: the caller promised a non-empty set); with
+ *     k > 64 (benchmarks only) actions 64 and above are always eligible;
+ *   - with a scale, the candidates are the eligible actions whose scale is
+ *     > 0; when every eligible action has scale 0 (or NaN) the scale is
+ *     ignored for this call (*use_scale = NULL) and all eligible actions
+ *     compete on their unscaled values.
+ * *use_scale receives the scale to apply (NULL: none). */
+void pc_candidates(uint32_t k, uint64_t eligible, const double *scale,
+                   pc_set *out, const double **use_scale);
+
+/* scale[a] clamped to [0, 1]; 1 without a scale. */
+static inline double pc_scale_of(const double *scale, uint32_t a)
+{
+    if (!scale)
+        return 1.0;
+    double s = scale[a];
+    return s >= 1.0 ? 1.0 : (s > 0.0 ? s : 0.0);
+}
+
+/* The value of an action with scale s: s * v for v >= 0 (the multiplicative
+ * rule of the contract), and v * (2 - s) for v < 0, so that a lower scale
+ * always lowers the value, also for real-valued rewards. */
+static inline double pc_scaled(double v, double s)
+{
+    return v >= 0.0 ? s * v : v * (2.0 - s);
+}
+
+/* Arg-max with ties broken uniformly at random (reservoir sampling: the
+ * j-th tied maximum replaces the current one with probability 1/j). */
+typedef struct pc_argmax {
+    double best;
+    uint32_t arm;  /* UINT32_MAX until a comparable value was seen */
+    uint32_t ties; /* number of actions that share `best` */
+} pc_argmax;
+
+static inline void pc_argmax_init(pc_argmax *m)
+{
+    m->best = -INFINITY;
+    m->arm = UINT32_MAX;
+    m->ties = 0;
+}
+
+static inline void pc_argmax_add(pc_argmax *m, pc_rng *r, uint32_t a, double v)
+{
+    if (v > m->best) {
+        m->best = v;
+        m->arm = a;
+        m->ties = 1;
+    } else if (v == m->best) {
+        m->ties++;
+        if (pc_rng_below(r, m->ties) == 0)
+            m->arm = a;
+    }
+}
+
+/* Context-free statistics of one action. */
+typedef struct pc_cf_stats {
+    double n; /* discounted number of observations */
+    double s; /* discounted reward sum */
+} pc_cf_stats;
+
+/* Multiply every action's n and s by gamma (< 1), flushing tiny values. */
+void pc_cf_discount(pc_cf_stats *st, uint32_t k, size_t stride, double gamma);
+
+/* A reward for the [0, 1] policies: clamped; NaN gives -1 (ignored). */
+static inline double pc_unit_reward(double r)
+{
+    if (r != r)
+        return -1.0;
+    return r < 0.0 ? 0.0 : (r > 1.0 ? 1.0 : r);
+}
+
+/* Non-negative integer parameter (propensity_draws). */
+static inline uint32_t pc_param_count(double p)
+{
+    if (!(p > 0.0))
+        return 0;
+    if (p > 1e6)
+        return 1000000u;
+    return (uint32_t)(p + 0.5);
+}
+
+/* A generator for the propensity estimates, derived from (but not
+ * advancing) the main one: asking for a propensity never changes the
+ * decisions that follow. */
+void pc_rng_fork(const pc_rng *r, pc_rng *out);
+
+/* Bernoulli KL divergence d(p, q) = p ln(p/q) + (1-p) ln((1-p)/(1-q))
+ * written as negent(p) - p ln q - (1-p) ln(1-q), with
+ * negent(p) = p ln p + (1-p) ln(1-p) cached by the callers. */
+static inline double pc_negent(double p)
+{
+    double r = 0.0;
+    if (p > 0.0)
+        r += p * log(p);
+    if (p < 1.0)
+        r += (1.0 - p) * log1p(-p);
+    return r;
+}
+
+/* Solve n * d(p, q) = target for q on the side of p given by `up`
+ * (q in [p, 1) if up, else q in (0, p]); safeguarded Newton, started
+ * from q0 if it lies on the right side (else from a guess). */
+double pc_kl_solve(double p, double negent, double n, double target, int up,
+                   double q0);
+
+#endif

@@ -137,6 +137,7 @@ static int run_one(const problem *pb, const pc_policy_vt *vt, long T,
     pc_rng rng;
     pc_rng_seed(&rng, mix64(seed + 0x51ed));
     uint32_t K = pb->k;
+    /* every action eligible (with K > 64 actions 64.. always are) */
     uint64_t all = K >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << K) - 1);
 
     double mu[128], best = 0.0;
@@ -155,11 +156,6 @@ static int run_one(const problem *pb, const pc_policy_vt *vt, long T,
     static double xs[BLOCK][16], pr[BLOCK][8], pbest[BLOCK];
     long counts[128] = {0};
     double regret = 0.0, ns = 0.0;
-    int busy = K > 64; /* all-eligible mask covers 64 actions only */
-    if (busy) {
-        free(st);
-        return -1;
-    }
     for (long t0 = 0; t0 < T; t0 += BLOCK) {
         long n = T - t0 < BLOCK ? T - t0 : BLOCK;
         if (pb->contextual) {

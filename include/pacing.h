@@ -81,7 +81,9 @@ typedef enum pacing_status {
     PACING_E_CONFIG = -12,  /* configuration error (see message) */
     PACING_E_CORRUPT = -13, /* damaged input data */
     PACING_E_IO = -14,      /* an I/O operation failed */
-    PACING_E_TIME = -15     /* a time is out of range (negative, > 2^53) */
+    PACING_E_TIME = -15,    /* a time is out of range (negative, > 2^53) */
+    PACING_E_VETOED = -16   /* safety vetoed every eligible action and the
+                               point has no safe action */
 } pacing_status;
 
 /* A static English description of a status code; never NULL, also for
@@ -540,15 +542,24 @@ typedef struct pacing_point_spec {
                                      action's value for a user is scaled by
                                      1 - w(time since that user got it) */
     const double *recovery_params; /* 4 values, NULL: module defaults */
-    int64_t attribution_ms;       /* reward window (default 3600000) */
+    int64_t attribution_ms;       /* reward window [t, t + attribution_ms)
+                                     (default 3600000) */
     double default_reward;        /* with PACING_PT_DEFAULT_REWARD */
     const pacing_reward_rule *rewards; /* implicit reward rules */
     uint32_t n_rewards;           /* 0..8 */
     uint32_t reserved0;           /* must be 0 */
+    uint64_t quiet_actions;       /* bit a: action a shows nothing (delay,
+                                     skip); safety rules never veto it and
+                                     choosing it records no exposure */
+    int32_t safe_action;          /* a quiet action returned when safety
+                                     vetoes every other eligible action;
+                                     -1: none (then all-vetoed is an error
+                                     status, PACING_E_VETOED) */
+    uint32_t reserved1;           /* must be 0 */
 } pacing_point_spec;
 
 #define PACING_POINT_SPEC_INIT {sizeof(pacing_point_spec), NULL, NULL, 0, 0, \
-    NULL, NULL, 0, 0, NULL, NULL, 0, 0.0, NULL, 0, 0}
+    NULL, NULL, 0, 0, NULL, NULL, 0, 0.0, NULL, 0, 0, 0, -1, 0}
 
 /* Create a decision point; *point_id receives its id (0, 1, 2, ... in
  * order of creation). Statuses: PACING_E_NULL, PACING_E_SIZE,
@@ -577,6 +588,10 @@ PACING_API const char *pacing_action_name(const pacing_ctx *ctx,
 #define PACING_REQ_CONSENT 0x2u     /* as PACING_EVF_CONSENT */
 #define PACING_REQ_NO_CONSENT 0x4u  /* as PACING_EVF_NO_CONSENT: the decision
                                        uses no and keeps no user state */
+#define PACING_REQ_OPTED_OUT 0x20u  /* the user opted out (the host keeps
+                                       that fact; the library forgets the
+                                       user): as NO_CONSENT, and the
+                                       "opt_out" rule vetoes showing */
 
 /* One question to a decision point. Initialise with PACING_REQUEST_INIT. */
 typedef struct pacing_request {
@@ -592,9 +607,12 @@ typedef struct pacing_request {
     const double *context;    /* context_len finite values, or NULL */
     uint32_t context_len;     /* must equal the point's context_dim */
     uint32_t channel;         /* pacing_channel */
+    int32_t utc_offset_min;   /* the user's local time minus UTC, minutes,
+                                 [-1440, 1440] (quiet hours) */
+    uint32_t reserved0;       /* must be 0 */
 } pacing_request;
 
-#define PACING_REQUEST_INIT {sizeof(pacing_request), 0, 0, NULL, 0, 0, 0, 0, NULL, 0, 0}
+#define PACING_REQUEST_INIT {sizeof(pacing_request), 0, 0, NULL, 0, 0, 0, 0, NULL, 0, 0, 0, 0}
 
 /* Decision reason flags. */
 #define PACING_DR_EXPLORED 0x1u     /* not the action the policy rates best */
@@ -606,6 +624,33 @@ typedef struct pacing_request {
                                        non-personalised scores of 0 */
 #define PACING_DR_PENDING_FULL 0x20u /* the pending buffer was full: the
                                         oldest decision was settled early */
+#define PACING_DR_VETOED 0x40u      /* safety vetoed or delayed some actions */
+#define PACING_DR_SAFE 0x80u        /* every showing action was vetoed: the
+                                       safe action was returned, not the
+                                       policy's choice (propensity 1, not
+                                       pending, nothing learned) */
+#define PACING_DR_MORE_VETOES 0x100u /* more vetoes than vetoes[] holds */
+
+/* Verdicts of safety rules. */
+#define PACING_ALLOW 0
+#define PACING_VETO 1
+#define PACING_DELAY 2
+
+/* One safety verdict against one action, as recorded in a decision. */
+typedef struct pacing_veto {
+    uint32_t rule;            /* rule id, from pacing_rule_add */
+    uint32_t action;
+    uint32_t verdict;         /* PACING_VETO or PACING_DELAY */
+    uint32_t reason;          /* the rule's reason code */
+    int64_t retry_after_ms;   /* DELAY: earliest time worth asking again */
+    double detail[2];         /* the rule's numbers (docs/safety.md) */
+} pacing_veto;
+
+/* The two inputs that contribute most to a score. */
+typedef struct pacing_top_inputs {
+    int32_t input[2];         /* pacing_input, -1 if none */
+    double share[2];          /* contribution / score, [0, 1] */
+} pacing_top_inputs;
 
 /* The answer. Initialise with PACING_DECISION_INIT. */
 typedef struct pacing_decision {
@@ -624,9 +669,19 @@ typedef struct pacing_decision {
     double drop_off_risk;
     double attention;
     double engagement;
+    int64_t retry_after_ms;   /* with PACING_DR_SAFE: when to ask again (the
+                                 latest retry-after of the delays; 0 if the
+                                 vetoes name none) */
+    uint32_t n_vetoes;        /* entries of vetoes[] used */
+    uint32_t reserved1;
+    pacing_veto vetoes[4];
+    pacing_top_inputs fatigue_top;
+    pacing_top_inputs load_top;
 } pacing_decision;
 
-#define PACING_DECISION_INIT {sizeof(pacing_decision), 0, 0, 0, 0, 0, 0.0, 0, 0, 0, 0, 0, 0}
+#define PACING_DECISION_INIT {sizeof(pacing_decision), 0, 0, 0, 0, 0, 0.0, 0, \
+    0, 0, 0, 0, 0, 0, 0, 0, {{0, 0, 0, 0, 0, {0, 0}}}, {{-1, -1}, {0, 0}},   \
+    {{-1, -1}, {0, 0}}}
 
 /* Ask a decision point. Reads the user's scores, removes ineligible
  * actions, scales recovering ones, lets the policy choose, records the
@@ -651,7 +706,8 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *req,
 PACING_API int pacing_reward(pacing_ctx *ctx, uint64_t decision_id,
                              double value, int64_t now_ms);
 
-/* Settle every pending decision whose attribution window ended at or
+/* Settle every pending decision whose attribution window, the half-open
+ * interval [decision time, decision time + attribution_ms), ended at or
  * before now_ms (implicit rewards or the default reward are applied, or
  * the decision is dropped). This also happens lazily in push, decide and
  * reward for the stripe they touch. *n_settled (if not NULL) receives how
@@ -709,6 +765,141 @@ PACING_API int pacing_decision_stats_get(pacing_ctx *ctx,
  * PACING_E_NULL, PACING_E_TIME. Thread-safe. */
 PACING_API int pacing_hazard_baseline(pacing_ctx *ctx, int64_t age_ms,
                                       double *hazard, double *at_risk);
+
+
+/* ------------------------------------------------------------------ */
+/* Safety rules                                                        */
+/* ------------------------------------------------------------------ */
+
+/* What a safety rule sees: a read-only view of one proposed action for one
+ * user at one time. Times are -1 when unknown. */
+typedef struct pacing_rule_view {
+    size_t size;
+    uint32_t point, action;
+    const char *point_name, *action_name;
+    uint32_t channel;
+    uint32_t request_flags;    /* PACING_REQ_* */
+    int64_t now_ms;
+    int32_t utc_offset_min;
+    uint32_t has_user;         /* 0: no user state (new or no consent) */
+    double fatigue, cognitive_load, drop_off_risk, attention, engagement;
+    int64_t last_error_ms;
+    int64_t form_started_ms;   /* a form in progress since, or -1 */
+    int64_t session_start_ms;
+    uint32_t session_exposures;
+    uint32_t n_exposures;      /* entries in the arrays below, newest last */
+    int64_t exposure_ms[8];    /* the user's latest exposures */
+    uint32_t exposure_point[8];   /* point id, or UINT32_MAX for pushed
+                                     EXPOSURE events */
+    uint32_t exposure_channel[8];
+    uint32_t exposures_1m, exposures_1h, exposures_1d; /* all points */
+} pacing_rule_view;
+
+/* A rule's answer. */
+typedef struct pacing_rule_result {
+    size_t size;
+    uint32_t verdict;          /* PACING_ALLOW, PACING_VETO, PACING_DELAY */
+    uint32_t reason;           /* the rule's own code, for explanations */
+    int64_t retry_after_ms;    /* with DELAY */
+    double detail[2];
+} pacing_rule_result;
+
+/* A safety-rule module. check() fills *out (verdict ALLOW by default) and
+ * returns 0; nonzero means the rule failed and counts as a veto. explain()
+ * (may be NULL) writes a short phrase for a veto it gave, e.g. "min_gap
+ * needs 20 s, last shown 12.3 s ago". Both must be thread-safe and must not
+ * call back into the library. params holds the instance's parameters in
+ * the order of param_names. */
+typedef struct pacing_rule_module {
+    size_t size;                    /* sizeof(pacing_rule_module) */
+    const char *name;               /* unique, [a-z0-9_], 1..31; copied */
+    const char *const *param_names; /* n_params names (copied) */
+    const double *param_defaults;   /* n_params defaults (copied) */
+    uint32_t n_params;              /* 0..8 */
+    uint32_t reserved0;
+    int (*check)(void *opaque, const double *params,
+                 const pacing_rule_view *view, pacing_rule_result *out);
+    void (*explain)(void *opaque, const double *params,
+                    const pacing_veto *veto, char *buf, size_t len);
+    void *opaque;
+} pacing_rule_module;
+
+/* Register a rule module. Statuses: PACING_E_NULL, PACING_E_SIZE,
+ * PACING_E_INVAL (name, check NULL, n_params > 8, a parameter name),
+ * PACING_E_NAN (a default), PACING_E_EXISTS, PACING_E_FULL (32 modules).
+ * Call before sharing the context between threads. */
+PACING_API int pacing_rule_register(pacing_ctx *ctx,
+                                    const pacing_rule_module *module);
+
+/* An instance of a rule module. Initialise with PACING_RULE_SPEC_INIT. */
+typedef struct pacing_rule_spec {
+    size_t size;              /* sizeof(pacing_rule_spec) */
+    const char *module;       /* "frequency_cap", "min_gap", "quiet_hours",
+                                 "fatigue_ceiling", "load_ceiling",
+                                 "dropoff_ceiling", "session_budget",
+                                 "sensitive_state", "consent", "opt_out",
+                                 or a registered module */
+    const char *point;        /* apply to this point only; NULL: all */
+    const pacing_param *params; /* by name; the rest keep their defaults */
+    uint32_t n_params;
+    uint32_t reserved0;
+} pacing_rule_spec;
+
+#define PACING_RULE_SPEC_INIT {sizeof(pacing_rule_spec), NULL, NULL, NULL, 0, 0}
+
+/* Add a rule; *rule_id (if not NULL) receives its id (0, 1, ... in order).
+ * Rules run in the order they were added, for every showing action of
+ * the points they apply to; see docs/safety.md. Statuses: PACING_E_NULL,
+ * PACING_E_SIZE, PACING_E_NOTFOUND (module or point), PACING_E_INVAL
+ * (unknown parameter), PACING_E_NAN, PACING_E_RANGE (a parameter outside
+ * the module's range), PACING_E_FULL (64 rules). Call before sharing the
+ * context between threads. */
+PACING_API int pacing_rule_add(pacing_ctx *ctx, const pacing_rule_spec *spec,
+                               uint32_t *rule_id);
+
+/* Write a short human sentence explaining decision *d into buf (always
+ * NUL-terminated when len > 0), e.g. "delayed checkout_cta: min_gap needs
+ * 20 s, last shown 12.3 s ago; fatigue 0.71 (dismissals 48%, slower
+ * reactions 30%)". Returns the length the full sentence needs (excluding
+ * the NUL), like snprintf, or a negative status: PACING_E_NULL,
+ * PACING_E_SIZE, PACING_E_NOTFOUND (d->point unknown). Thread-safe. */
+PACING_API int pacing_explain(const pacing_ctx *ctx, const pacing_decision *d,
+                              char *buf, size_t len);
+
+
+/* ------------------------------------------------------------------ */
+/* YAML configuration                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Where and why a configuration was rejected. */
+typedef struct pacing_config_error {
+    size_t size;               /* sizeof(pacing_config_error) */
+    uint32_t line, column;     /* 1-based; 0 when not tied to a place */
+    char file[256];            /* the path given, or "<string>" */
+    char message[256];         /* e.g. "points[0].policy: no policy 'thompsn'" */
+} pacing_config_error;
+
+#define PACING_CONFIG_ERROR_INIT {sizeof(pacing_config_error), 0, 0, {0}, {0}}
+
+/* Create a context from a YAML file describing a whole deployment:
+ * options, score weights, the exposure decay, decision points and safety
+ * rules (docs/config-reference.md). Strict: unknown keys, wrong types,
+ * out-of-range numbers, unknown module names and duplicate names fail with
+ * PACING_E_CONFIG and *err (if not NULL) says file:line:column and what;
+ * nothing is half-applied (no context is returned). base (may be NULL)
+ * supplies what YAML cannot: the allocator, and defaults the file
+ * overrides. Statuses: PACING_E_NULL, PACING_E_SIZE, PACING_E_IO (cannot
+ * read the file), PACING_E_CONFIG, PACING_E_NOMEM. Thread-safe. */
+PACING_API int pacing_ctx_new_from_yaml(const char *path,
+                                        const pacing_options *base,
+                                        pacing_ctx **out,
+                                        pacing_config_error *err);
+
+/* The same from a string of len bytes (hosts without files). */
+PACING_API int pacing_ctx_new_from_yaml_string(const char *yaml, size_t len,
+                                               const pacing_options *base,
+                                               pacing_ctx **out,
+                                               pacing_config_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Reward modules                                                      */

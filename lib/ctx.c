@@ -322,6 +322,7 @@ PACING_API int pacing_ctx_new(const pacing_options *opts, pacing_ctx **out)
     }
     pc_decay_builtins(c);
     pc_reward_builtins(c);
+    pc_rule_builtins(c);
     pc_weights_default(c->weights);
 
     rc = pc_users_init(c);

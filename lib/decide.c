@@ -26,6 +26,8 @@ struct pc_point {
     const pc_policy_vt *vt;
     double params[PC_MAX_PARAMS];
     double r_lo, r_hi;           /* reward range */
+    uint64_t quiet;              /* actions that show nothing */
+    int32_t safe_action;         /* -1: none */
     int recovery;
     uint32_t rec_decay;
     double rec_params[4];
@@ -214,7 +216,7 @@ void pc_reward_on_event(pacing_ctx *ctx, pc_stripe *s, pc_user *u,
         pc_pending *e = &s->pend[k];
         uint32_t next = e->next;
         pc_point *p = ctx->points[e->point];
-        if (ev->time_ms >= e->t_ms && ev->time_ms <= e->deadline_ms) {
+        if (ev->time_ms >= e->t_ms && ev->time_ms < e->deadline_ms) {
             pacing_reward_input in;
             memset(&in, 0, sizeof in);
             in.size = sizeof in;
@@ -292,8 +294,25 @@ PACING_API int pacing_point_add(pacing_ctx *ctx, const pacing_point_spec *sp,
     if (sp->flags & ~(PACING_PT_SCORES_CONTEXT | PACING_PT_DEFAULT_REWARD))
         return pc_fail(ctx, PACING_E_INVAL, "point_add %s: unknown flags 0x%x",
                        pn, sp->flags);
-    if (sp->reserved0 != 0)
-        return pc_fail(ctx, PACING_E_INVAL, "point_add %s: reserved0 must be 0", pn);
+    if (sp->reserved0 != 0 || sp->reserved1 != 0)
+        return pc_fail(ctx, PACING_E_INVAL,
+                       "point_add %s: reserved0 and reserved1 must be 0", pn);
+    uint64_t all_k = sp->n_actions == 64 ? ~0ULL : ((1ULL << sp->n_actions) - 1);
+    if (sp->quiet_actions & ~all_k)
+        return pc_fail(ctx, PACING_E_INVAL,
+                       "point_add %s: quiet_actions names actions beyond %u", pn,
+                       sp->n_actions);
+    if (sp->quiet_actions == all_k)
+        return pc_fail(ctx, PACING_E_INVAL,
+                       "point_add %s: every action is quiet: nothing would show", pn);
+    if (sp->safe_action < -1 || sp->safe_action >= (int32_t)sp->n_actions)
+        return pc_fail(ctx, PACING_E_INVAL,
+                       "point_add %s: safe_action %d not an action index or -1", pn,
+                       sp->safe_action);
+    if (sp->safe_action >= 0 && !(sp->quiet_actions & (1ULL << sp->safe_action)))
+        return pc_fail(ctx, PACING_E_INVAL,
+                       "point_add %s: safe_action '%s' must be a quiet action", pn,
+                       sp->actions[sp->safe_action]);
     if (!sp->policy)
         return pc_fail(ctx, PACING_E_NULL, "point_add %s: policy is NULL", pn);
     const pc_policy_vt *vt = pc_policy_find(sp->policy);
@@ -431,6 +450,8 @@ PACING_API int pacing_point_add(pacing_ctx *ctx, const pacing_point_spec *sp,
     p->d_user = vt->contextual ? d_user : 0;
     p->d = d;
     p->flags = sp->flags;
+    p->quiet = sp->quiet_actions;
+    p->safe_action = sp->safe_action;
     p->vt = vt;
     memcpy(p->params, params, sizeof params);
     p->r_lo = r_lo;
@@ -467,6 +488,11 @@ PACING_API int pacing_point_find(const pacing_ctx *ctx, const char *name,
     return pc_fail(ctx, PACING_E_NOTFOUND, "point_find: no point '%s'", name);
 }
 
+const char *pc_point_name(const pacing_ctx *ctx, uint32_t point)
+{
+    return point < ctx->n_points ? ctx->points[point]->name : "?";
+}
+
 PACING_API const char *pacing_action_name(const pacing_ctx *ctx, uint32_t point,
                                           uint32_t action)
 {
@@ -485,7 +511,8 @@ static int check_request(pacing_ctx *ctx, const pacing_request *rq)
     if (rq->point >= ctx->n_points)
         return pc_fail(ctx, PACING_E_NOTFOUND, "decide: no point %u", rq->point);
     const pc_point *p = ctx->points[rq->point];
-    uint32_t known = PACING_REQ_PSEUDONYM | PACING_REQ_CONSENT | PACING_REQ_NO_CONSENT;
+    uint32_t known = PACING_REQ_PSEUDONYM | PACING_REQ_CONSENT |
+                     PACING_REQ_NO_CONSENT | PACING_REQ_OPTED_OUT;
     if (rq->flags & ~known)
         return pc_fail(ctx, PACING_E_INVAL, "decide %s: unknown flags 0x%x",
                        p->name, rq->flags & ~known);
@@ -510,6 +537,12 @@ static int check_request(pacing_ctx *ctx, const pacing_request *rq)
     if (rq->channel > PACING_CH_MAX)
         return pc_fail(ctx, PACING_E_RANGE, "decide %s: channel %u not in [0, 255]",
                        p->name, rq->channel);
+    if (rq->utc_offset_min < -1440 || rq->utc_offset_min > 1440)
+        return pc_fail(ctx, PACING_E_RANGE,
+                       "decide %s: utc_offset_min %d not in [-1440, 1440]", p->name,
+                       rq->utc_offset_min);
+    if (rq->reserved0 != 0)
+        return pc_fail(ctx, PACING_E_INVAL, "decide %s: reserved0 must be 0", p->name);
     uint64_t all = p->k == 64 ? ~0ULL : ((1ULL << p->k) - 1);
     if ((rq->ineligible & all) == all)
         return pc_fail(ctx, PACING_E_INVAL, "decide %s: every action is ineligible",
@@ -527,21 +560,29 @@ static int check_request(pacing_ctx *ctx, const pacing_request *rq)
     return PACING_OK;
 }
 
-/* Take the next ring slot, settling its occupant early if still live. */
+/* Take a free slot: the next free one from the head on, or, when every
+ * slot is live, the one at the tail (the oldest in ring order), settled
+ * early. */
 static pc_pending *pending_take(pacing_ctx *ctx, pc_stripe *s, int64_t now,
                                 uint32_t *reasons)
 {
-    pc_pending *e = &s->pend[s->pend_head];
-    if (e->id != 0) {
-        settle(ctx, s, e, now);
+    uint32_t slot;
+    if (s->pend_used == s->n_pend) {
+        slot = s->pend_tail;
+        settle(ctx, s, &s->pend[slot], now);
         s->st.settled_early++;
         *reasons |= PACING_DR_PENDING_FULL;
+        s->pend_tail = (slot + 1) % s->n_pend;
+    } else {
+        slot = s->pend_head;
+        while (s->pend[slot].id != 0)
+            slot = (slot + 1) % s->n_pend;
     }
     if (s->pend_used == 0)
-        s->pend_tail = s->pend_head;
-    s->pend_head = (s->pend_head + 1) % s->n_pend;
+        s->pend_tail = slot;
+    s->pend_head = (slot + 1) % s->n_pend;
     s->pend_used++;
-    return e;
+    return &s->pend[slot];
 }
 
 static double decay_w(const pacing_ctx *ctx, uint32_t m, const double *params,
@@ -551,6 +592,98 @@ static double decay_w(const pacing_ctx *ctx, uint32_t m, const double *params,
     if (!(w >= 0.0))
         return 0.0;
     return w > 1.0 ? 1.0 : w;
+}
+
+/* The two largest contributions to a score, as shares of it. */
+static void top_inputs(const pacing_ctx *ctx, int kind, const pc_inputs *in,
+                       double score, pacing_top_inputs *top)
+{
+    double den = 0.0;
+    top->input[0] = top->input[1] = -1;
+    top->share[0] = top->share[1] = 0.0;
+    for (int i = 0; i < PACING_INPUT_COUNT; i++)
+        den += ctx->weights[kind][i];
+    if (den <= 0.0 || score <= 0.0)
+        return;
+    for (int i = 0; i < PACING_INPUT_COUNT; i++) {
+        if (!pc_input_kind_member[kind][i])
+            continue;
+        double share = ctx->weights[kind][i] * in->norm[i] / den / score;
+        if (share <= 0.0)
+            continue;
+        if (top->input[0] < 0 || share > top->share[0]) {
+            top->input[1] = top->input[0];
+            top->share[1] = top->share[0];
+            top->input[0] = i;
+            top->share[0] = share;
+        } else if (top->input[1] < 0 || share > top->share[1]) {
+            top->input[1] = i;
+            top->share[1] = share;
+        }
+    }
+}
+
+/* Run the safety rules of point p on every eligible showing action; vetoed
+ * and delayed actions are removed from *eligible and recorded in d.
+ * Returns the mask of showing actions that were checked. */
+static uint64_t apply_rules(pacing_ctx *ctx, const pc_point *p,
+                            pacing_rule_view *v, uint64_t *eligible,
+                            pacing_decision *d, int64_t *retry)
+{
+    uint64_t showing = *eligible & ~p->quiet;
+    *retry = INT64_MAX;
+    if (ctx->n_rules == 0)
+        return showing;
+    for (uint32_t a = 0; a < p->k; a++) {
+        if (!(showing & (1ULL << a)))
+            continue;
+        v->action = a;
+        v->action_name = p->actions[a];
+        int64_t act_retry = 0;
+        bool vetoed = false, delayed = false;
+        for (uint32_t ri = 0; ri < ctx->n_rules && !vetoed; ri++) {
+            const pc_rule *r = &ctx->rules[ri];
+            if (r->point >= 0 && (uint32_t)r->point != p->id)
+                continue;
+            const pc_rule_mod *m = &ctx->rule_mods[r->mod];
+            pacing_rule_result res;
+            memset(&res, 0, sizeof res);
+            res.size = sizeof res;
+            int fail = m->check(m->opaque, r->params, v, &res);
+            uint32_t verdict = fail ? PACING_VETO : res.verdict;
+            if (verdict == PACING_ALLOW)
+                continue;
+            if (verdict != PACING_DELAY)
+                verdict = PACING_VETO; /* anything else a rule says is a veto */
+            if (verdict == PACING_VETO)
+                vetoed = true;
+            else {
+                delayed = true;
+                if (res.retry_after_ms > act_retry)
+                    act_retry = res.retry_after_ms;
+            }
+            if (d->n_vetoes < 4) {
+                pacing_veto *x = &d->vetoes[d->n_vetoes++];
+                x->rule = ri;
+                x->action = a;
+                x->verdict = verdict;
+                x->reason = fail ? 0 : res.reason;
+                x->retry_after_ms = verdict == PACING_DELAY ? res.retry_after_ms : 0;
+                x->detail[0] = isfinite(res.detail[0]) ? res.detail[0] : 0.0;
+                x->detail[1] = isfinite(res.detail[1]) ? res.detail[1] : 0.0;
+            } else {
+                d->reasons |= PACING_DR_MORE_VETOES;
+            }
+        }
+        if (vetoed || delayed) {
+            *eligible &= ~(1ULL << a);
+            d->reasons |= PACING_DR_VETOED;
+            /* the earliest time some showing action may be allowed */
+            if (!vetoed && act_retry > 0 && act_retry < *retry)
+                *retry = act_retry;
+        }
+    }
+    return showing;
 }
 
 PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
@@ -566,7 +699,7 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
         return rc;
     pc_point *p = ctx->points[rq->point];
     int64_t now = rq->now_ms;
-    bool personal = !(rq->flags & PACING_REQ_NO_CONSENT) &&
+    bool personal = !(rq->flags & (PACING_REQ_NO_CONSENT | PACING_REQ_OPTED_OUT)) &&
                     (!(ctx->flags & PACING_OPT_REQUIRE_CONSENT) ||
                      (rq->flags & PACING_REQ_CONSENT));
     uint64_t pseudo;
@@ -583,6 +716,8 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
     d.size = sizeof d;
     d.point = p->id;
     d.time_ms = now;
+    d.fatigue_top.input[0] = d.fatigue_top.input[1] = -1;
+    d.load_top.input[0] = d.load_top.input[1] = -1;
 
     double x[PC_MAX_DIM];
     double scale[PC_MAX_ACTIONS];
@@ -590,15 +725,25 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
     if (p->d_user)
         memcpy(x, rq->context, sizeof(double) * p->d_user);
 
+    pacing_rule_view view;
+    memset(&view, 0, sizeof view);
+    view.size = sizeof view;
+    view.point = p->id;
+    view.point_name = p->name;
+    view.channel = rq->channel;
+    view.request_flags = rq->flags;
+    view.now_ms = now;
+    view.utc_offset_min = rq->utc_offset_min;
+
     pc_lock(ctx, s);
     pc_settle_stripe(ctx, s, now, false, NULL);
     pc_user *u = NULL;
     if (personal) {
         bool created;
         u = pc_user_get(ctx, s, pseudo, now, &created);
-        if (created)
+        if (created) {
             d.reasons |= PACING_DR_NO_USER;
-        else {
+        } else {
             pc_inputs in;
             pc_inputs_compute(ctx, u, now, &in);
             d.fatigue = pc_score_of(ctx, PACING_SCORE_FATIGUE, &in);
@@ -606,6 +751,9 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
             d.attention = pc_score_of(ctx, PACING_SCORE_ATTENTION, &in);
             d.engagement = pc_score_of(ctx, PACING_SCORE_ENGAGEMENT, &in);
             d.drop_off_risk = pc_hazard_risk(ctx, u, &in, now);
+            top_inputs(ctx, PACING_SCORE_FATIGUE, &in, d.fatigue, &d.fatigue_top);
+            top_inputs(ctx, PACING_SCORE_COGNITIVE_LOAD, &in, d.cognitive_load,
+                       &d.load_top);
         }
         if (p->recovery) {
             for (uint32_t a = 0; a < p->k; a++)
@@ -635,6 +783,36 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
     if (scaled)
         d.reasons |= PACING_DR_RECOVERING;
 
+    /* safety first: vetoed actions sleep, so the policy's propensity is the
+     * true probability of what it picks among the allowed ones */
+    view.fatigue = d.fatigue;
+    view.cognitive_load = d.cognitive_load;
+    view.drop_off_risk = d.drop_off_risk;
+    view.attention = d.attention;
+    view.engagement = d.engagement;
+    pc_rule_view_user(ctx, u, now, &view);
+    int64_t retry;
+    uint64_t showing = apply_rules(ctx, p, &view, &eligible, &d, &retry);
+    bool all_vetoed = showing != 0 && (eligible & showing) == 0;
+    if (all_vetoed && p->safe_action >= 0) {
+        d.action = (uint32_t)p->safe_action;
+        d.propensity = 1.0;
+        d.reasons |= PACING_DR_SAFE;
+        d.retry_after_ms = retry == INT64_MAX ? 0 : retry;
+        d.id = 0;
+        s->st.decisions++;
+        s->st.safe++;
+        pc_unlock(ctx, s);
+        *out = d;
+        return PACING_OK;
+    }
+    if (eligible == 0) {
+        pc_unlock(ctx, s);
+        return pc_fail(ctx, PACING_E_VETOED,
+                       "decide %s: safety vetoed every eligible action and the "
+                       "point has no safe action", p->name);
+    }
+
     uint32_t sel_flags = 0;
     point_lock(ctx, p);
     uint32_t a = p->vt->select(p->state, &p->rng, eligible, scaled ? scale : NULL,
@@ -648,6 +826,12 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
     if (sel_flags & PC_SEL_EXPLOITED)
         d.reasons |= PACING_DR_EXPLOITED;
 
+    if (u && !(p->quiet & (1ULL << a))) {
+        /* a showing action is an exposure */
+        pc_features_add_exposure_at(&u->feat, &ctx->hl, now, (uint16_t)(p->id + 1),
+                                    (uint8_t)rq->channel);
+        u->session_exposures++;
+    }
     if (u && p->recovery) {
         /* remember when this user got this action: in its own entry if it
          * has one, else in an unused or the oldest entry */
@@ -732,7 +916,7 @@ PACING_API int pacing_reward(pacing_ctx *ctx, uint64_t id, double value,
                        "reward: value %g not in [%g, %g] for policy %s", value,
                        p->r_lo, p->r_hi, p->vt->name);
     }
-    if (now_ms > e->deadline_ms) {
+    if (now_ms >= e->deadline_ms) {
         /* too late: the window already ended */
         settle(ctx, s, e, e->deadline_ms);
         s->st.rw_rejected++;

@@ -232,12 +232,26 @@ static bool apply(pacing_ctx *ctx, pc_stripe *s, pc_user *u,
         break;
     case PACING_EV_ERROR:
         pc_features_add_rate(f, h, t, SIG_ERROR, 1.0);
+        if (t > u->last_error_ms)
+            u->last_error_ms = t;
         break;
     case PACING_EV_FORM_START:
         pc_features_add_rate(f, h, t, SIG_FORM_START, 1.0);
+        if (t >= u->last_form_end_ms)
+            u->form_started_ms = t;
+        break;
+    case PACING_EV_FORM_SUBMIT:
+        if (t >= u->form_started_ms) {
+            u->form_started_ms = -1;
+            u->last_form_end_ms = t;
+        }
         break;
     case PACING_EV_FORM_ABANDON:
         pc_features_add_rate(f, h, t, SIG_FORM_ABANDON, 1.0);
+        if (t >= u->form_started_ms) {
+            u->form_started_ms = -1;
+            u->last_form_end_ms = t;
+        }
         break;
     case PACING_EV_TAB_HIDDEN:
         pc_features_add_rate(f, h, t, SIG_TAB_HIDDEN, 1.0);
@@ -246,7 +260,9 @@ static bool apply(pacing_ctx *ctx, pc_stripe *s, pc_user *u,
         pc_features_add_rate(f, h, t, SIG_MEDIA_PAUSE, 1.0);
         break;
     case PACING_EV_EXPOSURE:
-        pc_features_add_exposure(f, h, t);
+        pc_features_add_exposure_at(f, h, t, 0, (uint8_t)ev->channel);
+        if (!(u->flags & USER_IN_SESSION) || t >= u->session_start_ms)
+            u->session_exposures++;
         break;
     case PACING_EV_DISMISS:
         pc_features_add_rate(f, h, t, SIG_DISMISS, 1.0);

@@ -99,26 +99,40 @@ static void window_add(pc_window *w, int64_t width, int64_t t)
         (*b)++;
 }
 
-void pc_features_add_exposure(pc_features *f, const pc_halflives *h, int64_t t)
+void pc_features_add_exposure_at(pc_features *f, const pc_halflives *h,
+                                 int64_t t, uint16_t point, uint8_t channel)
 {
     pc_features_add_rate(f, h, t, SIG_EXPOSURE, 1.0);
     for (int w = 0; w < N_WIN; w++)
         window_add(&f->win[w], win_width[w], t);
-    /* keep the latest EXPO_RING times in ascending order */
+    /* keep the latest EXPO_RING exposures in ascending order of time */
     int n = f->n_expo;
     if (n == EXPO_RING) {
         if (t <= f->expo[0])
             return;
-        memmove(f->expo, f->expo + 1, sizeof(int64_t) * (EXPO_RING - 1));
+        memmove(f->expo, f->expo + 1, sizeof f->expo[0] * (EXPO_RING - 1));
+        memmove(f->expo_point, f->expo_point + 1,
+                sizeof f->expo_point[0] * (EXPO_RING - 1));
+        memmove(f->expo_channel, f->expo_channel + 1,
+                sizeof f->expo_channel[0] * (EXPO_RING - 1));
         n--;
     }
     int i = n;
     while (i > 0 && f->expo[i - 1] > t) {
         f->expo[i] = f->expo[i - 1];
+        f->expo_point[i] = f->expo_point[i - 1];
+        f->expo_channel[i] = f->expo_channel[i - 1];
         i--;
     }
     f->expo[i] = t;
+    f->expo_point[i] = point;
+    f->expo_channel[i] = channel;
     f->n_expo = (uint8_t)(n + 1);
+}
+
+void pc_features_add_exposure(pc_features *f, const pc_halflives *h, int64_t t)
+{
+    pc_features_add_exposure_at(f, h, t, 0, 0);
 }
 
 /* Decay factor from t_ref to now. A read before t_ref (inside the reorder

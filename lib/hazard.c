@@ -177,6 +177,7 @@ void pc_hazard_on_event(pacing_ctx *ctx, pc_user *u, int type, int64_t t)
     u->flags |= USER_IN_SESSION;
     u->session_start_ms = t;
     u->hazard_bins = 0;
+    u->session_exposures = 0;
 }
 
 double pc_hazard_risk(pacing_ctx *ctx, const pc_user *u, const pc_inputs *in,

@@ -72,6 +72,8 @@ typedef struct pc_features {
     double mean_sum[N_MEAN], mean_w[N_MEAN];
     double base_sum[N_BASE], base_w[N_BASE];
     int64_t expo[EXPO_RING];       /* latest exposures, ascending */
+    uint16_t expo_point[EXPO_RING]; /* point id + 1; 0: pushed EXPOSURE */
+    uint8_t expo_channel[EXPO_RING];
     pc_window win[N_WIN];
     uint8_t n_expo;
 } pc_features;
@@ -89,6 +91,9 @@ void pc_features_add_mean(pc_features *f, const pc_halflives *h, int64_t t,
                           int mean, int base, double value);
 void pc_features_add_exposure(pc_features *f, const pc_halflives *h,
                               int64_t t);
+/* The same, recording which point (id + 1, 0: none) and channel. */
+void pc_features_add_exposure_at(pc_features *f, const pc_halflives *h,
+                                 int64_t t, uint16_t point, uint8_t channel);
 /* Reads at time now (no mutation). */
 double pc_features_rate_per_min(const pc_features *f, const pc_halflives *h,
                                 int sig, int64_t now);
@@ -126,6 +131,10 @@ typedef struct pc_user {
     uint64_t last_ev_hash;         /* debounce */
     int64_t last_ev_ms;
     int64_t session_start_ms;      /* with USER_IN_SESSION */
+    int64_t last_error_ms;         /* -1: none */
+    int64_t form_started_ms;       /* a form in progress since, -1: none */
+    int64_t last_form_end_ms;      /* latest submit or abandon, -1: none */
+    uint32_t session_exposures;    /* exposures since the session began */
     uint32_t hazard_bins;          /* session bins already counted */
     uint32_t pending_head;         /* chain of pending decisions, or NONE */
     pc_recent recent[RECENT_ARMS];
@@ -151,7 +160,7 @@ typedef struct pc_stripe_stats {
     uint64_t applied, dropped_bot, dropped_debounce, dropped_consent;
     uint64_t rage, dead, created, evicted, expired, forgotten;
     uint64_t decisions, rw_explicit, rw_implicit, rw_default, rw_none;
-    uint64_t settled_early, rw_rejected;
+    uint64_t settled_early, rw_rejected, safe;
 } pc_stripe_stats;
 
 typedef struct pc_stripe {
@@ -265,6 +274,38 @@ void pc_hazard_on_event(pacing_ctx *ctx, pc_user *u, int type, int64_t t);
 double pc_hazard_risk(pacing_ctx *ctx, const pc_user *u, const pc_inputs *in,
                       int64_t now);
 
+/* ---- safety rules (safety.c) ---- */
+#define PACING_MAX_RULE_MODULES 32
+#define PACING_MAX_RULE_INSTANCES 64
+#define PACING_MAX_RULE_PARAMS 8
+
+typedef struct pc_rule_mod {
+    char name[PACING_NAME_MAX];
+    char param_names[PACING_MAX_RULE_PARAMS][PACING_NAME_MAX];
+    double param_defaults[PACING_MAX_RULE_PARAMS];
+    double param_lo[PACING_MAX_RULE_PARAMS], param_hi[PACING_MAX_RULE_PARAMS];
+    uint32_t n_params;
+    int (*check)(void *opaque, const double *params, const pacing_rule_view *v,
+                 pacing_rule_result *out);
+    void (*explain)(void *opaque, const double *params, const pacing_veto *veto,
+                    char *buf, size_t len);
+    int (*validate)(const double *params, char *why, size_t len); /* built-ins */
+    void *opaque;
+} pc_rule_mod;
+
+typedef struct pc_rule {
+    uint32_t mod;
+    int32_t point;                 /* -1: every point */
+    double params[PACING_MAX_RULE_PARAMS];
+} pc_rule;
+
+void pc_rule_builtins(pacing_ctx *ctx);
+const char *pc_point_name(const pacing_ctx *ctx, uint32_t point);
+/* Fill the user-dependent part of a rule view (caller holds the stripe
+ * lock); u may be NULL. */
+void pc_rule_view_user(const pacing_ctx *ctx, const pc_user *u, int64_t now,
+                       pacing_rule_view *v);
+
 /* ---- the context ---- */
 struct pacing_ctx {
     pacing_allocator alloc;
@@ -299,6 +340,11 @@ struct pacing_ctx {
     uint32_t n_rmods;
     int64_t hazard_horizon_ms, hazard_bin_ms;
     pc_hazard hazard;
+
+    pc_rule_mod rule_mods[PACING_MAX_RULE_MODULES];
+    uint32_t n_rule_mods;
+    pc_rule rules[PACING_MAX_RULE_INSTANCES];
+    uint32_t n_rules;
 
     _Atomic uint64_t rejected;
     _Atomic uint64_t bytes;

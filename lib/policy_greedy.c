@@ -19,6 +19,8 @@ typedef struct gr_state {
     uint32_t pad;
     double p0, p1, gamma; /* epsilon/temperature, decay, discount */
     uint64_t updates;
+    uint32_t untried; /* actions with n == 0 */
+    uint32_t pad2;
     gr_arm arm[];
 } gr_state;
 
@@ -38,7 +40,7 @@ static size_t gr_size(uint32_t k, uint32_t d, const double *p)
 {
     (void)d;
     (void)p;
-    if (k == 0 || k > PC_MAX_ACTIONS)
+    if (k == 0 || k > PC_MAX_ARMS)
         return 0;
     return sizeof(gr_state) + (size_t)k * sizeof(gr_arm);
 }
@@ -51,6 +53,7 @@ static void gr_init(void *st, uint32_t k, uint32_t d, const double *p)
     s->p0 = p[0];
     s->p1 = p[1];
     s->gamma = p[2];
+    s->untried = k;
 }
 
 static void gr_update(void *st, uint32_t a, double r, const double *x)
@@ -63,8 +66,15 @@ static void gr_update(void *st, uint32_t a, double r, const double *x)
     s->updates++;
     if (s->gamma < 1.0)
         pc_cf_discount(&s->arm[0].st, s->k, sizeof(gr_arm), s->gamma);
+    if (s->arm[a].st.n <= 0.0 && s->untried)
+        s->untried--;
     s->arm[a].st.n += 1.0;
     s->arm[a].st.s += r;
+    if (s->gamma < 1.0) {
+        s->untried = 0;
+        for (uint32_t i = 0; i < s->k; i++)
+            s->untried += s->arm[i].st.n <= 0.0;
+    }
     uint32_t lo = s->gamma < 1.0 ? 0 : a, hi = s->gamma < 1.0 ? s->k : a + 1;
     for (uint32_t i = lo; i < hi; i++) {
         gr_arm *y = &s->arm[i];
@@ -72,46 +82,79 @@ static void gr_update(void *st, uint32_t a, double r, const double *x)
     }
 }
 
-static uint64_t gr_untried(const gr_state *s, uint64_t cand)
+/* Candidates never updated, into u[]; returns how many. */
+static uint32_t gr_untried(const gr_state *s, const uint32_t *idx, uint32_t n,
+                           uint32_t *u)
 {
-    uint64_t u = 0;
-    for (uint64_t b = cand; b; b &= b - 1) {
-        uint32_t a = pc_ctz(b);
-        if (s->arm[a].st.n <= 0.0)
-            u |= (uint64_t)1 << a;
-    }
-    return u;
+    uint32_t nu = 0;
+    if (!s->untried)
+        return 0;
+    for (uint32_t j = 0; j < n; j++)
+        if (s->arm[idx[j]].st.n <= 0.0)
+            u[nu++] = idx[j];
+    return nu;
 }
 
-/* The j-th (from 0) set bit of m. */
-static uint32_t nth_bit(uint64_t m, uint32_t j)
-{
-    while (j--)
-        m &= m - 1;
-    return pc_ctz(m);
-}
-
-/* The greedy set: candidates whose scaled mean is maximal. */
-static uint64_t gr_greedy(const gr_state *s, uint64_t cand, const double *sc,
-                          double *best_out)
+/* The greedy set: candidates whose scaled mean is maximal, into g[];
+ * returns how many. */
+static uint32_t gr_greedy(const gr_state *s, const uint32_t *idx, uint32_t n,
+                          const double *sc, uint32_t *g, double *best_out)
 {
     double best = -INFINITY;
-    uint64_t g = 0;
-    for (uint64_t b = cand; b; b &= b - 1) {
-        uint32_t a = pc_ctz(b);
+    uint32_t ng = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t a = idx[j];
         double v = pc_scale_of(sc, a) * s->arm[a].mean;
         if (v > best) {
             best = v;
-            g = 0;
+            ng = 0;
         }
         if (v == best)
-            g |= (uint64_t)1 << a;
+            g[ng++] = a;
     }
-    if (!g)
-        g = cand;
+    if (!ng) { /* NaN means: cannot happen, be safe */
+        for (uint32_t j = 0; j < n; j++)
+            g[j] = idx[j];
+        ng = n;
+    }
     if (best_out)
         *best_out = best;
-    return g;
+    return ng;
+}
+
+static uint32_t gr_all(const gr_state *s, uint32_t *idx)
+{
+    for (uint32_t a = 0; a < s->k; a++)
+        idx[a] = a;
+    return s->k;
+}
+
+/* While some candidates are untried: one of them, uniformly. */
+static int gr_pick_untried(const gr_state *s, pc_rng *r, const uint32_t *idx,
+                           uint32_t n, uint32_t *arm, double *propensity,
+                           uint32_t *flags)
+{
+    uint32_t u[PC_MAX_ARMS];
+    uint32_t nu = gr_untried(s, idx, n, u);
+    if (!nu)
+        return 0;
+    *arm = u[pc_rng_below(r, nu)];
+    if (propensity)
+        *propensity = 1.0 / nu;
+    if (flags)
+        *flags = PC_SEL_EXPLORED;
+    return 1;
+}
+
+/* param_a with untried actions: 1 / their number for them, else 0. */
+static int gr_untried_info(const gr_state *s, uint32_t a, double *pa)
+{
+    uint32_t all[PC_MAX_ARMS], u[PC_MAX_ARMS];
+    uint32_t nu = gr_untried(s, all, gr_all(s, all), u);
+    if (!nu)
+        return 0;
+    *pa = s->arm[a].st.n <= 0.0 ? 1.0 / nu : 0.0;
+    return 1;
 }
 
 static void gr_info_common(const gr_state *s, uint32_t a, pc_arm_info *out)
@@ -145,25 +188,19 @@ static uint32_t eg_select(void *st, pc_rng *r, uint64_t eligible,
     (void)x;
     gr_state *s = st;
     const double *sc;
-    uint64_t cand = pc_candidates(s->k, eligible, scale, &sc);
-    uint64_t u = gr_untried(s, cand);
-    if (u) {
-        uint32_t n = pc_popcount(u);
-        uint32_t a = nth_bit(u, pc_rng_below(r, n));
-        if (propensity)
-            *propensity = 1.0 / n;
-        if (flags)
-            *flags = PC_SEL_EXPLORED;
+    uint32_t idx[PC_MAX_ARMS], g[PC_MAX_ARMS], a;
+    uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);
+    if (gr_pick_untried(s, r, idx, n, &a, propensity, flags))
         return a;
-    }
-    uint64_t g = gr_greedy(s, cand, sc, NULL);
+    uint32_t ng = gr_greedy(s, idx, n, sc, g, NULL);
     double eps = eg_epsilon(s);
-    uint32_t n = pc_popcount(cand), ng = pc_popcount(g), a;
     if (eps > 0.0 && pc_rng_uniform_i(r) < eps)
-        a = nth_bit(cand, pc_rng_below(r, n));
+        a = idx[pc_rng_below(r, n)];
     else
-        a = nth_bit(g, pc_rng_below(r, ng));
-    int greedy = (g >> a) & 1u;
+        a = g[pc_rng_below(r, ng)];
+    int greedy = 0;
+    for (uint32_t j = 0; j < ng; j++)
+        greedy |= g[j] == a;
     if (propensity)
         *propensity = (greedy ? (1.0 - eps) / ng : 0.0) + eps / n;
     if (flags)
@@ -177,14 +214,14 @@ static void eg_info(const void *st, uint32_t a, pc_arm_info *out)
 {
     const gr_state *s = st;
     gr_info_common(s, a, out);
-    uint64_t all = pc_kmask(s->k), u = gr_untried(s, all);
     double eps = eg_epsilon(s);
-    if (u)
-        out->param_a = ((u >> a) & 1u) ? 1.0 / pc_popcount(u) : 0.0;
-    else {
-        uint64_t g = gr_greedy(s, all, NULL, NULL);
-        out->param_a = (((g >> a) & 1u) ? (1.0 - eps) / pc_popcount(g) : 0.0) +
-                       eps / s->k;
+    if (!gr_untried_info(s, a, &out->param_a)) {
+        uint32_t all[PC_MAX_ARMS], g[PC_MAX_ARMS];
+        uint32_t ng = gr_greedy(s, all, gr_all(s, all), NULL, g, NULL);
+        int greedy = 0;
+        for (uint32_t j = 0; j < ng; j++)
+            greedy |= g[j] == a;
+        out->param_a = (greedy ? (1.0 - eps) / ng : 0.0) + eps / s->k;
     }
     out->param_b = eps;
 }
@@ -209,23 +246,22 @@ static double sm_tau(const gr_state *s)
     return tau;
 }
 
-/* Weights exp((v - max) / tau) of the candidates into w[]; returns their
- * sum (>= 1: the maximum has weight 1). */
-static double sm_weights(const gr_state *s, uint64_t cand, const double *sc,
-                         double *w, double *best_out)
+/* Weights exp((v - max) / tau) of the candidates into w[] (by position);
+ * returns their sum (>= 1: the maximum has weight 1). */
+static double sm_weights(const gr_state *s, const uint32_t *idx, uint32_t n,
+                         const double *sc, double *w, double *best_out)
 {
     double best = -INFINITY;
-    for (uint64_t b = cand; b; b &= b - 1) {
-        uint32_t a = pc_ctz(b);
-        double v = pc_scale_of(sc, a) * s->arm[a].mean;
+    for (uint32_t j = 0; j < n; j++) {
+        double v = pc_scale_of(sc, idx[j]) * s->arm[idx[j]].mean;
         if (v > best)
             best = v;
     }
     double inv = 1.0 / sm_tau(s), sum = 0.0;
-    for (uint64_t b = cand; b; b &= b - 1) {
-        uint32_t a = pc_ctz(b);
-        w[a] = exp((pc_scale_of(sc, a) * s->arm[a].mean - best) * inv);
-        sum += w[a];
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t a = idx[j];
+        w[j] = exp((pc_scale_of(sc, a) * s->arm[a].mean - best) * inv);
+        sum += w[j];
     }
     *best_out = best;
     return sum;
@@ -238,35 +274,26 @@ static uint32_t sm_select(void *st, pc_rng *r, uint64_t eligible,
     (void)x;
     gr_state *s = st;
     const double *sc;
-    uint64_t cand = pc_candidates(s->k, eligible, scale, &sc);
-    uint64_t u = gr_untried(s, cand);
-    if (u) {
-        uint32_t n = pc_popcount(u);
-        uint32_t a = nth_bit(u, pc_rng_below(r, n));
-        if (propensity)
-            *propensity = 1.0 / n;
-        if (flags)
-            *flags = PC_SEL_EXPLORED;
+    uint32_t idx[PC_MAX_ARMS], a;
+    uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);
+    if (gr_pick_untried(s, r, idx, n, &a, propensity, flags))
         return a;
-    }
-    double w[PC_MAX_ACTIONS], best;
-    double sum = sm_weights(s, cand, sc, w, &best);
+    double w[PC_MAX_ARMS], best;
+    double sum = sm_weights(s, idx, n, sc, w, &best);
     double t = pc_rng_uniform_i(r) * sum;
-    uint32_t a = UINT32_MAX, last = UINT32_MAX;
-    for (uint64_t b = cand; b; b &= b - 1) {
-        uint32_t i = pc_ctz(b);
-        if (w[i] > 0.0)
-            last = i;
-        if (t < w[i]) {
-            a = i;
+    uint32_t j = 0, last = 0;
+    for (; j < n; j++) {
+        if (w[j] > 0.0)
+            last = j;
+        if (t < w[j])
             break;
-        }
-        t -= w[i];
+        t -= w[j];
     }
-    if (a == UINT32_MAX) /* rounding left t past the end */
-        a = last;
+    if (j == n) /* rounding left t past the end */
+        j = last;
+    a = idx[j];
     if (propensity)
-        *propensity = w[a] / sum;
+        *propensity = w[j] / sum;
     if (flags)
         *flags = pc_scale_of(sc, a) * s->arm[a].mean >= best
                      ? PC_SEL_EXPLOITED
@@ -280,12 +307,11 @@ static void sm_info(const void *st, uint32_t a, pc_arm_info *out)
 {
     const gr_state *s = st;
     gr_info_common(s, a, out);
-    uint64_t all = pc_kmask(s->k), u = gr_untried(s, all);
-    if (u) {
-        out->param_a = ((u >> a) & 1u) ? 1.0 / pc_popcount(u) : 0.0;
-    } else {
-        double w[PC_MAX_ACTIONS], best;
-        double sum = sm_weights(s, all, NULL, w, &best);
+    if (!gr_untried_info(s, a, &out->param_a)) {
+        uint32_t all[PC_MAX_ARMS];
+        double w[PC_MAX_ARMS], best;
+        uint32_t n = gr_all(s, all);
+        double sum = sm_weights(s, all, n, NULL, w, &best);
         out->param_a = w[a] / sum;
     }
     out->param_b = sm_tau(s);

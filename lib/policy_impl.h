@@ -20,80 +20,9 @@ extern const pc_policy_vt pc_policy_linear_thompson;
 /* Values below this are flushed to 0 by discounting (no denormals). */
 #define PC_TINY 1e-300
 
-/* Sets of actions: a bit set wide enough for PC_MAX_ARMS. */
-#define PC_SET_WORDS (PC_MAX_ARMS / 64)
 #define PC_NONE UINT32_MAX
 
-typedef struct pc_set {
-    uint64_t w[PC_SET_WORDS];
-} pc_set;
-
-static inline uint32_t pc_ctz(uint64_t m) { return (uint32_t)__builtin_ctzll(m); }
-
-/* The first member >= a, or PC_NONE. */
-static inline uint32_t pc_set_from(const pc_set *s, uint32_t a)
-{
-    uint32_t w = a >> 6;
-    if (w >= PC_SET_WORDS)
-        return PC_NONE;
-    uint64_t b = s->w[w] & (~(uint64_t)0 << (a & 63u));
-    for (;;) {
-        if (b)
-            return (w << 6) + pc_ctz(b);
-        if (++w >= PC_SET_WORDS)
-            return PC_NONE;
-        b = s->w[w];
-    }
-}
-
-#define PC_SET_FOR(s, a)                                                     \
-    for (uint32_t a = pc_set_from((s), 0); a != PC_NONE;                     \
-         a = pc_set_from((s), a + 1))
-
-static inline int pc_set_has(const pc_set *s, uint32_t a)
-{
-    return (int)((s->w[a >> 6] >> (a & 63u)) & 1u);
-}
-static inline void pc_set_add(pc_set *s, uint32_t a)
-{
-    s->w[a >> 6] |= (uint64_t)1 << (a & 63u);
-}
-static inline void pc_set_clear(pc_set *s)
-{
-    for (int i = 0; i < PC_SET_WORDS; i++)
-        s->w[i] = 0;
-}
-static inline int pc_set_empty(const pc_set *s)
-{
-    uint64_t o = 0;
-    for (int i = 0; i < PC_SET_WORDS; i++)
-        o |= s->w[i];
-    return o == 0;
-}
-static inline uint32_t pc_set_count(const pc_set *s)
-{
-    uint32_t n = 0;
-    for (int i = 0; i < PC_SET_WORDS; i++)
-        n += (uint32_t)__builtin_popcountll(s->w[i]);
-    return n;
-}
-/* The j-th member (from 0); j < pc_set_count(s). */
-static inline uint32_t pc_set_nth(const pc_set *s, uint32_t j)
-{
-    for (int i = 0; i < PC_SET_WORDS; i++) {
-        uint64_t b = s->w[i];
-        uint32_t c = (uint32_t)__builtin_popcountll(b);
-        if (j < c) {
-            while (j--)
-                b &= b - 1;
-            return (uint32_t)i * 64u + pc_ctz(b);
-        }
-        j -= c;
-    }
-    return PC_NONE;
-}
-
-/* The candidates of one select():
+/* The candidates of one select(), as a list of action indices (ascending):
  *   - eligible is masked to the k actions (if nothing is left, all k
  *     actions are eligible: the caller promised a non-empty set); with
  *     k > 64 (benchmarks only) actions 64 and above are always eligible;
@@ -101,9 +30,10 @@ static inline uint32_t pc_set_nth(const pc_set *s, uint32_t j)
  *     > 0; when every eligible action has scale 0 (or NaN) the scale is
  *     ignored for this call (*use_scale = NULL) and all eligible actions
  *     compete on their unscaled values.
- * *use_scale receives the scale to apply (NULL: none). */
-void pc_candidates(uint32_t k, uint64_t eligible, const double *scale,
-                   pc_set *out, const double **use_scale);
+ * idx receives the candidates (room for PC_MAX_ARMS); returns how many
+ * (>= 1). *use_scale receives the scale to apply (NULL: none). */
+uint32_t pc_candidates(uint32_t k, uint64_t eligible, const double *scale,
+                       uint32_t *idx, const double **use_scale);
 
 /* scale[a] clamped to [0, 1]; 1 without a scale. */
 static inline double pc_scale_of(const double *scale, uint32_t a)
@@ -191,14 +121,16 @@ static inline double pc_negent(double p)
     if (p > 0.0)
         r += p * log(p);
     if (p < 1.0)
-        r += (1.0 - p) * log1p(-p);
+        r += (1.0 - p) * log(1.0 - p);
     return r;
 }
 
 /* Solve n * d(p, q) = target for q on the side of p given by `up`
- * (q in [p, 1) if up, else q in (0, p]); safeguarded Newton, started
- * from q0 if it lies on the right side (else from a guess). */
+ * (q in [p, 1] if up, else q in [0, p]); safeguarded Newton, started from
+ * q0 if it lies strictly on the right side (else from a series guess).
+ * If lq is not NULL, *lq and *l1q receive ln q and ln(1 - q) (to within
+ * rounding; -inf at the ends). */
 double pc_kl_solve(double p, double negent, double n, double target, int up,
-                   double q0);
+                   double q0, double *lq, double *l1q);
 
 #endif

@@ -163,7 +163,8 @@ static uint32_t linucb_select(void *st, pc_rng *r, uint64_t eligible,
 {
     lin_state *s = st;
     const double *sc;
-    uint64_t cand = pc_candidates(s->k, eligible, scale, &sc);
+    uint32_t idx[PC_MAX_ARMS];
+    uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);
     double xx[PC_MAX_D], mean[PC_MAX_ACTIONS];
     if (!lin_x(s, x, xx))
         memset(xx, 0, sizeof xx); /* the caller rejects such contexts */
@@ -171,8 +172,8 @@ static uint32_t linucb_select(void *st, pc_rng *r, uint64_t eligible,
     pc_argmax m;
     pc_argmax_init(&m);
     double best_mean = -INFINITY;
-    for (uint64_t b = cand; b; b &= b - 1) {
-        uint32_t a = pc_ctz(b);
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t a = idx[j];
         const double *M = lin_M(s, a);
         double var = 0.0;
         for (uint32_t i = 0; i < D; i++)
@@ -185,7 +186,7 @@ static uint32_t linucb_select(void *st, pc_rng *r, uint64_t eligible,
                      s->width * sqrt(var > 0.0 ? var : 0.0);
         pc_argmax_add(&m, r, a, pc_scaled(idx, sa));
     }
-    uint32_t a = m.arm == UINT32_MAX ? pc_ctz(cand) : m.arm;
+    uint32_t a = m.arm == PC_NONE ? idx[0] : m.arm;
     if (propensity)
         *propensity = 1.0 / (m.ties ? m.ties : 1);
     if (flags)
@@ -276,19 +277,18 @@ static void lints_update(void *st, uint32_t a, double r, const double *x)
     s->updates++;
 }
 
-static uint32_t lints_draw(const lin_state *s, pc_rng *r, uint64_t cand,
+static uint32_t lints_draw(pc_rng *r, const uint32_t *idx, uint32_t n,
                            const double *sc, const double *mean,
                            const double *sd)
 {
     pc_argmax m;
     pc_argmax_init(&m);
-    for (uint64_t b = cand; b; b &= b - 1) {
-        uint32_t a = pc_ctz(b);
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t a = idx[j];
         double v = mean[a] + sd[a] * pc_rng_normal_i(r);
         pc_argmax_add(&m, r, a, pc_scaled(v, pc_scale_of(sc, a)));
     }
-    (void)s;
-    return m.arm == UINT32_MAX ? pc_ctz(cand) : m.arm;
+    return m.arm == PC_NONE ? idx[0] : m.arm;
 }
 
 static uint32_t lints_select(void *st, pc_rng *r, uint64_t eligible,
@@ -297,15 +297,16 @@ static uint32_t lints_select(void *st, pc_rng *r, uint64_t eligible,
 {
     lin_state *s = st;
     const double *sc;
-    uint64_t cand = pc_candidates(s->k, eligible, scale, &sc);
+    uint32_t idx[PC_MAX_ARMS];
+    uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);
     double xx[PC_MAX_D], y[PC_MAX_D];
     double mean[PC_MAX_ACTIONS], sd[PC_MAX_ACTIONS];
     if (!lin_x(s, x, xx))
         memset(xx, 0, sizeof xx);
     uint32_t D = s->D;
     double best_mean = -INFINITY;
-    for (uint64_t b = cand; b; b &= b - 1) {
-        uint32_t a = pc_ctz(b);
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t a = idx[j];
         lower_solve(lin_M(s, a), D, xx, y);
         mean[a] = dot(lin_theta(s, a), xx, D);
         sd[a] = s->width * sqrt(dot(y, y, D));
@@ -313,17 +314,17 @@ static uint32_t lints_select(void *st, pc_rng *r, uint64_t eligible,
         if (g > best_mean)
             best_mean = g;
     }
-    uint32_t a = lints_draw(s, r, cand, sc, mean, sd);
+    uint32_t a = lints_draw(r, idx, n, sc, mean, sd);
     if (flags)
         *flags = pc_scaled(mean[a], pc_scale_of(sc, a)) >= best_mean
                      ? PC_SEL_EXPLOITED
                      : PC_SEL_EXPLORED;
     if (propensity) {
-        uint32_t n = pc_popcount(cand), wins = 0;
+        uint32_t wins = 0;
         pc_rng f;
         pc_rng_fork(r, &f);
         for (uint32_t i = 0; i < s->draws; i++)
-            wins += lints_draw(s, &f, cand, sc, mean, sd) == a;
+            wins += lints_draw(&f, idx, n, sc, mean, sd) == a;
         *propensity = ((double)wins + 1.0 / n) / ((double)s->draws + 1.0);
     }
     return a;

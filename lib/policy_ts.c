@@ -108,70 +108,79 @@ static double ts_exact(const ts_arm *a, pc_rng *r)
     return pc_rng_beta(r, a->alpha, a->beta);
 }
 
-/* One Thompson draw over the candidates; returns the winner. `anchor` is
- * the candidate with the highest scaled posterior mean, drawn first so
- * that most others are settled by the threshold test. Exact ties (which
- * only degenerate values can produce) are broken uniformly at random. */
-static uint32_t ts_draw(const ts_state *s, pc_rng *r, const pc_set *cand,
-                        const double *scale, uint32_t anchor)
+/* One Thompson draw over the n candidates idx[]; returns the winner.
+ * `anchor` (an index into idx) is the candidate with the highest scaled
+ * posterior mean, drawn first so that most others are settled by the
+ * threshold test. Exact ties (which only degenerate values can produce)
+ * are broken uniformly at random. */
+static uint32_t ts_draw(const ts_state *s, pc_rng *rng, const uint32_t *idx,
+                        uint32_t n, const double *scale, uint32_t anchor)
 {
+    pc_rng lr = *rng, *r = &lr; /* a local copy stays in registers */
     pc_argmax m;
     pc_argmax_init(&m);
-    double lm = 0.0, l1m = 0.0, mcache = -1.0;
-    uint32_t a = anchor, next = pc_set_from(cand, 0);
-    for (;;) {
+    /* ln m and ln(1 - m) for the threshold m = mkey */
+    double lm = 0.0, l1m = 0.0, mkey = -1.0;
+    for (uint32_t j = 0; j < n; j++) {
+        /* the anchor first, then the others in order */
+        uint32_t a = idx[j == 0 ? anchor : (j <= anchor ? j - 1 : j)];
         const ts_arm *x = &s->arm[a];
-        double sc = pc_scale_of(scale, a);
-        if (a != anchor && sc <= m.best)
-            goto next; /* sc * theta < sc <= best: cannot win */
+        double sc = 1.0, thr = m.best; /* theta needed to win */
+        if (scale) {
+            sc = pc_scale_of(scale, a);
+            if (j && sc <= m.best)
+                continue; /* sc * theta < sc <= best: cannot win */
+            thr = m.best / sc;
+        }
         if (x->sampler != SAMPLER_APPROX) {
             pc_argmax_add(&m, r, a, sc * ts_exact(x, r));
-            goto next;
+            continue;
         }
         double z = pc_rng_normal_i(r);
-        if (a != anchor) {
-            double thr = m.best / sc; /* theta needed to win, < 1 */
-            if (thr != mcache) {
-                mcache = thr;
+        if (j) {
+            if (thr >= 1.0)
+                continue; /* theta < 1 */
+            if (thr != mkey) {
+                mkey = thr;
                 lm = log(thr);
-                l1m = log1p(-thr);
+                l1m = log(1.0 - thr);
             }
             double d = x->negent - x->p * lm - (1.0 - x->p) * l1m;
             double need = 2.0 * x->N * (d > 0.0 ? d : 0.0); /* thr's Z^2 */
             int wins = thr > x->p ? (z > 0.0 && z * z >= need)
                                   : (z >= 0.0 || z * z <= need);
             if (!wins)
-                goto next;
+                continue;
         }
-        {
-            double th = pc_kl_solve(x->p, x->negent, x->N, 0.5 * z * z,
-                                    z > 0.0, -1.0);
-            pc_argmax_add(&m, r, a, sc * th);
+        double lq, l1q;
+        double th = pc_kl_solve(x->p, x->negent, x->N, 0.5 * z * z, z > 0.0,
+                                -1.0, &lq, &l1q);
+        pc_argmax_add(&m, r, a, sc * th);
+        if (sc == 1.0 && m.best == th) { /* logs for the next ones */
+            mkey = th;
+            lm = lq;
+            l1m = l1q;
         }
-    next:
-        if (next == anchor)
-            next = pc_set_from(cand, next + 1);
-        if (next == PC_NONE)
-            break;
-        a = next;
-        next = pc_set_from(cand, next + 1);
     }
+    *rng = lr;
     if (m.arm == PC_NONE) /* only NaN values: cannot happen, be safe */
-        m.arm = anchor;
+        m.arm = idx[anchor];
     return m.arm;
 }
 
-/* The candidate with the highest scaled posterior mean (first on ties). */
-static uint32_t ts_anchor(const ts_state *s, const pc_set *cand,
+/* The position in idx of the candidate with the highest scaled posterior
+ * mean (first on ties). */
+static uint32_t ts_anchor(const ts_state *s, const uint32_t *idx, uint32_t n,
                           const double *scale, double *best_out)
 {
-    uint32_t best = pc_set_from(cand, 0);
+    uint32_t best = 0;
     double bv = -INFINITY;
-    PC_SET_FOR(cand, a) {
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t a = idx[j];
         double v = pc_scale_of(scale, a) * s->arm[a].mean;
         if (v > bv) {
             bv = v;
-            best = a;
+            best = j;
         }
     }
     *best_out = bv;
@@ -185,11 +194,11 @@ static uint32_t ts_select(void *st, pc_rng *r, uint64_t eligible,
     (void)x;
     ts_state *s = st;
     const double *sc;
-    pc_set cand;
-    pc_candidates(s->k, eligible, scale, &cand, &sc);
+    uint32_t idx[PC_MAX_ARMS];
+    uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);
     double best_mean;
-    uint32_t anchor = ts_anchor(s, &cand, sc, &best_mean);
-    uint32_t a = ts_draw(s, r, &cand, sc, anchor);
+    uint32_t anchor = ts_anchor(s, idx, n, sc, &best_mean);
+    uint32_t a = ts_draw(s, r, idx, n, sc, anchor);
     if (flags)
         *flags = pc_scale_of(sc, a) * s->arm[a].mean >= best_mean
                      ? PC_SEL_EXPLOITED
@@ -197,11 +206,11 @@ static uint32_t ts_select(void *st, pc_rng *r, uint64_t eligible,
     if (propensity) {
         /* (wins + 1/n) / (M + 1) over M further draws: in (0, 1], and
          * summing to 1 over the n candidates. */
-        uint32_t n = pc_set_count(&cand), wins = 0;
+        uint32_t wins = 0;
         pc_rng f;
         pc_rng_fork(r, &f);
         for (uint32_t i = 0; i < s->draws; i++)
-            wins += ts_draw(s, &f, &cand, sc, anchor) == a;
+            wins += ts_draw(s, &f, idx, n, sc, anchor) == a;
         *propensity = ((double)wins + 1.0 / n) / ((double)s->draws + 1.0);
     }
     return a;
@@ -300,17 +309,18 @@ static void gts_init(void *st, uint32_t k, uint32_t d, const double *p)
         gts_refresh(s, &s->arm[a]);
 }
 
-static uint32_t gts_draw(const gts_state *s, pc_rng *r, const pc_set *cand,
-                         const double *scale)
+static uint32_t gts_draw(const gts_state *s, pc_rng *r, const uint32_t *idx,
+                         uint32_t n, const double *scale)
 {
     pc_argmax m;
     pc_argmax_init(&m);
-    PC_SET_FOR(cand, a) {
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t a = idx[j];
         const gts_arm *x = &s->arm[a];
         double v = x->pm + x->psd * pc_rng_normal_i(r);
         pc_argmax_add(&m, r, a, pc_scaled(v, pc_scale_of(scale, a)));
     }
-    return m.arm == PC_NONE ? pc_set_from(cand, 0) : m.arm;
+    return m.arm == PC_NONE ? idx[0] : m.arm;
 }
 
 static uint32_t gts_select(void *st, pc_rng *r, uint64_t eligible,
@@ -320,12 +330,13 @@ static uint32_t gts_select(void *st, pc_rng *r, uint64_t eligible,
     (void)x;
     gts_state *s = st;
     const double *sc;
-    pc_set cand;
-    pc_candidates(s->k, eligible, scale, &cand, &sc);
-    uint32_t a = gts_draw(s, r, &cand, sc);
+    uint32_t idx[PC_MAX_ARMS];
+    uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);
+    uint32_t a = gts_draw(s, r, idx, n, sc);
     if (flags) {
         double best = -INFINITY;
-        PC_SET_FOR(&cand, i) {
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t i = idx[j];
             double v = pc_scaled(s->arm[i].pm, pc_scale_of(sc, i));
             if (v > best)
                 best = v;
@@ -335,11 +346,11 @@ static uint32_t gts_select(void *st, pc_rng *r, uint64_t eligible,
                      : PC_SEL_EXPLORED;
     }
     if (propensity) {
-        uint32_t n = pc_set_count(&cand), wins = 0;
+        uint32_t wins = 0;
         pc_rng f;
         pc_rng_fork(r, &f);
         for (uint32_t i = 0; i < s->draws; i++)
-            wins += gts_draw(s, &f, &cand, sc) == a;
+            wins += gts_draw(s, &f, idx, n, sc) == a;
         *propensity = ((double)wins + 1.0 / n) / ((double)s->draws + 1.0);
     }
     return a;

@@ -27,6 +27,8 @@ typedef struct ucb_state {
     double c, gamma;
     double total; /* sum of the actions' n */
     uint64_t updates;
+    uint32_t untried; /* actions with n == 0 */
+    uint32_t pad2;
     ucb_arm arm[];
 } ucb_state;
 
@@ -56,6 +58,7 @@ static void ucb_init(void *st, uint32_t k, uint32_t d, const double *p)
     s->k = k;
     s->c = p[0];
     s->gamma = p[1];
+    s->untried = k;
 }
 
 static void ucb_refresh(ucb_arm *a)
@@ -64,7 +67,7 @@ static void ucb_refresh(ucb_arm *a)
     if (a->mean > 1.0)
         a->mean = 1.0;
     a->negent = pc_negent(a->mean);
-    a->q = 0.0;
+    /* a->q stays: a good start for the next index computation */
 }
 
 static void ucb_update(void *st, uint32_t a, double r, const double *x)
@@ -80,11 +83,15 @@ static void ucb_update(void *st, uint32_t a, double r, const double *x)
         s->arm[a].st.n += 1.0;
         s->arm[a].st.s += r;
         s->total = 0.0;
+        s->untried = 0;
         for (uint32_t i = 0; i < s->k; i++) {
             s->total += s->arm[i].st.n;
+            s->untried += s->arm[i].st.n <= 0.0;
             ucb_refresh(&s->arm[i]);
         }
     } else {
+        if (s->arm[a].st.n <= 0.0 && s->untried)
+            s->untried--;
         s->arm[a].st.n += 1.0;
         s->arm[a].st.s += r;
         s->total += 1.0;
@@ -94,20 +101,21 @@ static void ucb_update(void *st, uint32_t a, double r, const double *x)
 
 /* Untried candidates: if there are any, pick one uniformly. Returns 1 if
  * it did. */
-static int ucb_untried(const ucb_state *s, pc_rng *r, const pc_set *cand,
-                       uint32_t *arm, double *propensity, uint32_t *flags)
+static int ucb_untried(const ucb_state *s, pc_rng *r, const uint32_t *idx,
+                       uint32_t n, uint32_t *arm, double *propensity,
+                       uint32_t *flags)
 {
-    pc_set u;
-    pc_set_clear(&u);
-    PC_SET_FOR(cand, a)
-        if (s->arm[a].st.n <= 0.0)
-            pc_set_add(&u, a);
-    if (pc_set_empty(&u))
+    if (!s->untried)
         return 0;
-    uint32_t n = pc_set_count(&u);
-    *arm = pc_set_nth(&u, pc_rng_below(r, n));
+    uint32_t u[PC_MAX_ARMS], nu = 0;
+    for (uint32_t j = 0; j < n; j++)
+        if (s->arm[idx[j]].st.n <= 0.0)
+            u[nu++] = idx[j];
+    if (!nu)
+        return 0;
+    *arm = u[pc_rng_below(r, nu)];
     if (propensity)
-        *propensity = 1.0 / n;
+        *propensity = 1.0 / nu;
     if (flags)
         *flags = PC_SEL_EXPLORED; /* no estimate yet */
     return 1;
@@ -115,12 +123,12 @@ static int ucb_untried(const ucb_state *s, pc_rng *r, const pc_set *cand,
 
 /* Flags of a choice among tried candidates: exploited iff its scaled
  * empirical mean is the highest. */
-static uint32_t ucb_flags(const ucb_state *s, const pc_set *cand,
-                          const double *sc, uint32_t a)
+static uint32_t ucb_flags(const ucb_state *s, const uint32_t *idx,
+                          uint32_t n, const double *sc, uint32_t a)
 {
     double best = -INFINITY;
-    PC_SET_FOR(cand, i) {
-        double v = pc_scale_of(sc, i) * s->arm[i].mean;
+    for (uint32_t j = 0; j < n; j++) {
+        double v = pc_scale_of(sc, idx[j]) * s->arm[idx[j]].mean;
         if (v > best)
             best = v;
     }
@@ -145,24 +153,24 @@ static uint32_t ucb1_select(void *st, pc_rng *r, uint64_t eligible,
     (void)x;
     ucb_state *s = st;
     const double *sc;
-    pc_set cand;
-    pc_candidates(s->k, eligible, scale, &cand, &sc);
-    uint32_t a;
-    if (ucb_untried(s, r, &cand, &a, propensity, flags))
+    uint32_t idx[PC_MAX_ARMS], a;
+    uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);
+    if (ucb_untried(s, r, idx, n, &a, propensity, flags))
         return a;
     double lt = log_total(s);
     pc_argmax m;
     pc_argmax_init(&m);
-    PC_SET_FOR(&cand, i) {
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = idx[j];
         const ucb_arm *y = &s->arm[i];
         pc_argmax_add(&m, r, i,
                       pc_scale_of(sc, i) * (y->mean + ucb1_bonus(s, lt, y)));
     }
-    a = m.arm == PC_NONE ? pc_set_from(&cand, 0) : m.arm;
+    a = m.arm == PC_NONE ? idx[0] : m.arm;
     if (propensity)
         *propensity = 1.0 / (m.ties ? m.ties : 1);
     if (flags)
-        *flags = ucb_flags(s, &cand, sc, a);
+        *flags = ucb_flags(s, idx, n, sc, a);
     return a;
 }
 
@@ -199,10 +207,12 @@ static double klucb_bound(const ucb_state *s)
     return b;
 }
 
-/* The index of a tried action, warm-started from its previous value. */
-static double klucb_index(ucb_arm *x, double bound)
+/* The index of a tried action, warm-started from its previous value;
+ * *lq, *l1q receive ln q and ln(1 - q). */
+static double klucb_index(ucb_arm *x, double bound, double *lq, double *l1q)
 {
-    double q = pc_kl_solve(x->mean, x->negent, x->st.n, bound, 1, x->q);
+    double q = pc_kl_solve(x->mean, x->negent, x->st.n, bound, 1, x->q, lq,
+                           l1q);
     x->q = q;
     return q;
 }
@@ -214,31 +224,38 @@ static uint32_t klucb_select(void *st, pc_rng *r, uint64_t eligible,
     (void)x;
     ucb_state *s = st;
     const double *sc;
-    pc_set cand;
-    pc_candidates(s->k, eligible, scale, &cand, &sc);
-    uint32_t a;
-    if (ucb_untried(s, r, &cand, &a, propensity, flags))
+    uint32_t idx[PC_MAX_ARMS], a;
+    uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);
+    if (ucb_untried(s, r, idx, n, &a, propensity, flags))
         return a;
     double bound = klucb_bound(s);
 
     /* Anchor: the best scaled mean; its index is computed first, and an
-     * action whose index cannot reach the running maximum is dismissed by
-     * n d(mean, m) > bound without solving for its index. */
-    uint32_t anchor = pc_set_from(&cand, 0);
+     * action whose index cannot reach the running maximum m is dismissed
+     * by n d(mean, m) > bound without solving for its index. */
+    uint32_t anchor = idx[0];
     double amean = -INFINITY;
-    PC_SET_FOR(&cand, i) {
-        double v = pc_scale_of(sc, i) * s->arm[i].mean;
+    for (uint32_t j = 0; j < n; j++) {
+        double v = pc_scale_of(sc, idx[j]) * s->arm[idx[j]].mean;
         if (v > amean) {
             amean = v;
-            anchor = i;
+            anchor = idx[j];
         }
     }
     pc_argmax m;
     pc_argmax_init(&m);
-    pc_argmax_add(&m, r, anchor,
-                  pc_scale_of(sc, anchor) * klucb_index(&s->arm[anchor], bound));
-    double mcache = -1.0, lm = 0.0, l1m = 0.0;
-    PC_SET_FOR(&cand, i) {
+    /* ln m and ln(1 - m) for the threshold m = mkey */
+    double mkey = -1.0, lm = 0.0, l1m = 0.0, lq, l1q;
+    double sa = pc_scale_of(sc, anchor);
+    double qa = klucb_index(&s->arm[anchor], bound, &lq, &l1q);
+    pc_argmax_add(&m, r, anchor, sa * qa);
+    if (sa == 1.0) {
+        mkey = qa;
+        lm = lq;
+        l1m = l1q;
+    }
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = idx[j];
         if (i == anchor)
             continue;
         ucb_arm *y = &s->arm[i];
@@ -248,17 +265,23 @@ static uint32_t klucb_select(void *st, pc_rng *r, uint64_t eligible,
             if (thr > 1.0)
                 continue; /* index <= 1 < thr */
             if (thr < 1.0) {
-                if (thr != mcache) {
-                    mcache = thr;
+                if (thr != mkey) {
+                    mkey = thr;
                     lm = log(thr);
-                    l1m = log1p(-thr);
+                    l1m = log(1.0 - thr);
                 }
                 double d = y->negent - y->mean * lm - (1.0 - y->mean) * l1m;
                 if (y->st.n * d > bound)
                     continue; /* index < thr */
             }
         }
-        pc_argmax_add(&m, r, i, si * klucb_index(y, bound));
+        double q = klucb_index(y, bound, &lq, &l1q);
+        pc_argmax_add(&m, r, i, si * q);
+        if (si == 1.0 && m.best == q) {
+            mkey = q;
+            lm = lq;
+            l1m = l1q;
+        }
     }
     a = m.arm == PC_NONE ? anchor : m.arm;
     if (propensity)
@@ -279,8 +302,10 @@ static void klucb_info(const void *st, uint32_t a, pc_arm_info *out)
     out->mean = x->mean;
     if (x->st.n > 0.0) {
         double bound = klucb_bound(s);
-        out->param_a = pc_kl_solve(x->mean, x->negent, x->st.n, bound, 1, -1.0);
-        out->param_b = pc_kl_solve(x->mean, x->negent, x->st.n, bound, 0, -1.0);
+        out->param_a =
+            pc_kl_solve(x->mean, x->negent, x->st.n, bound, 1, -1.0, NULL, NULL);
+        out->param_b =
+            pc_kl_solve(x->mean, x->negent, x->st.n, bound, 0, -1.0, NULL, NULL);
     } else {
         out->param_a = 1.0;
         out->param_b = 0.0;

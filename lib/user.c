@@ -217,6 +217,9 @@ pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
     u->created_ms = now;
     u->last_seen_ms = now;
     u->pending_head = NONE;
+    u->last_error_ms = -1;
+    u->form_started_ms = -1;
+    u->last_form_end_ms = -1;
     pc_features_init(&u->feat, now);
     uint32_t i = home(s, pseudo);
     while (s->index[i] != 0)

@@ -974,6 +974,34 @@ static void test_determinism_random_secret(void **state)
     }
 }
 
+/* PACING_OPT_RANDOM_SEED: the seed comes from the OS, so two contexts
+ * (same options.seed) decide differently somewhere. */
+static void test_random_seed_option(void **state)
+{
+    (void)state;
+    uint32_t acts[2][200];
+    for (int r = 0; r < 2; r++) {
+        pacing_options o = PACING_OPTIONS_INIT;
+        o.flags = PACING_OPT_RANDOM_SEED;
+        o.seed = 42;
+        o.capacity = 256;
+        pacing_ctx *ctx = NULL;
+        int rc = pacing_ctx_new(&o, &ctx);
+        if (rc != PACING_OK)
+            fail_msg("ctx_new with PACING_OPT_RANDOM_SEED: %d (%s)", rc,
+                     pacing_errmsg(NULL));
+        pacing_point_spec sp = spec3("pt");
+        assert_int_equal(add(ctx, &sp), 0);
+        for (int i = 0; i < 200; i++)
+            acts[r][i] = decide_at(ctx, 0, "u", T0 + i, 0).action;
+        pacing_ctx_free(ctx);
+    }
+    int differ = 0;
+    for (int i = 0; i < 200; i++)
+        differ += acts[0][i] != acts[1][i];
+    assert_true(differ > 0);
+}
+
 /* Every policy: propensity in (0, 1], exactly one of EXPLORED/EXPLOITED,
  * a valid action, a nonzero unique id, time and point echoed. */
 static void test_propensity_all_policies(void **state)
@@ -1210,6 +1238,21 @@ static void test_recovering_arms(void **state)
     }
     assert_true(repeats > 40 && repeats < 160);
 
+    /* every action just given (scale 0 for all): the policy ignores the
+     * scale (lib/policy_impl.h, pc_candidates) and both still come out */
+    int both[2] = {0, 0};
+    for (int i = 0; i < 200; i++) {
+        snprintf(user, sizeof user, "both%d", i);
+        int64_t t = T0 + 1000 * i;
+        assert_int_equal(decide_at(ctx, 0, user, t, 0x2u).action, 0);
+        assert_int_equal(decide_at(ctx, 0, user, t, 0x1u).action, 1);
+        pacing_decision d3 = decide_at(ctx, 0, user, t, 0);
+        assert_true(d3.reasons & PACING_DR_RECOVERING);
+        assert_true(d3.propensity > 0.0 && d3.propensity <= 1.0);
+        both[d3.action]++;
+    }
+    assert_true(both[0] > 40 && both[1] > 40);
+
     /* other users are not affected by one user's recovery */
     pacing_decision o1 = decide_at(ctx, 0, "other", T0, 0);
     assert_false(o1.reasons & PACING_DR_RECOVERING);
@@ -1426,6 +1469,7 @@ int main(void)
         cmocka_unit_test(test_ineligible_two_masks),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_determinism_random_secret),
+        cmocka_unit_test(test_random_seed_option),
         cmocka_unit_test(test_propensity_all_policies),
         cmocka_unit_test(test_epsilon_greedy_exact_propensity),
         cmocka_unit_test(test_reasons_no_user_and_consent),

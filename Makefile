@@ -1,7 +1,7 @@
 # libpacing: GNU make build.
 #
 #   make               build/libpacing.so.X.Y.Z (+ .so.X, .so links), build/libpacing.a,
-#                      build/pacing.pc
+#                      build/pacing.pc, and the `pacing` command, build/pacing
 #   make test          build and run tests/test_*.c (static lib) and tests/cxx_header.cpp
 #                      (shared lib); check each include/*.h compiles alone (C11, C++11)
 #   make test-asan     the same with ASan+UBSan, in build-asan/
@@ -44,7 +44,7 @@ BASE_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -Iinclude $(CPPFLAGS)
 LIB_CFLAGS    = -std=c11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden $(BASE_CPPFLAGS) $(EXTRA_CFLAGS)
 APP_CFLAGS    = -std=c11 $(WARN) $(CFLAGS) $(BASE_CPPFLAGS) -Ilib $(EXTRA_CFLAGS)
 APP_CXXFLAGS  = -std=c++11 $(WARN) $(CXXFLAGS) -Iinclude $(CPPFLAGS) $(EXTRA_CFLAGS)
-LIBS          = -lm -lpthread
+LIBS          = -lyaml -lz -lm -lpthread
 DEPFLAGS      = -MMD -MP -MF $@.d -MT $@
 # Programs linked to the shared library find it through the rpath.
 LINK_SHARED   = -L$(BUILD) -lpacing -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS) $(EXTRA_LDFLAGS) $(LIBS)
@@ -73,6 +73,9 @@ CXXTEST  := $(BUILD)/tests/cxx_header
 HDRCHECK := $(patsubst include/%.h,$(BUILD)/hdrcheck/%.ok,$(wildcard include/*.h))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+# The `pacing` command: tools/pacing.c (main) plus any other tools/*.c.
+TOOL     := $(BUILD)/pacing
+TOOL_SRCS := $(wildcard tools/*.c)
 
 GEN_PC = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
              -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' pacing.pc.in
@@ -93,7 +96,7 @@ run_all = pass=0; fail=0; failed=; \
         abi-dump abi-check install uninstall clean
 .DELETE_ON_ERROR:
 
-all: $(SHLIB) $(SHLINKS) $(STLIB) $(PC)
+all: $(SHLIB) $(SHLINKS) $(STLIB) $(PC) $(TOOL)
 
 # ---- library -------------------------------------------------------------
 
@@ -122,6 +125,15 @@ $(PC): pacing.pc.in include/pacing.h
 	@mkdir -p $(@D)
 	$(GEN_PC) > $@
 
+# ---- the pacing command ----------------------------------------------------
+
+# Linked to the shared library; the rpath finds it in build/ (the tool sits
+# in build/, hence $$ORIGIN, not $$ORIGIN/..). It also reads YAML itself.
+$(TOOL): $(TOOL_SRCS) $(wildcard tools/*.h) include/pacing.h $(SHLINKS)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) $(TOOL_SRCS) -o $@ -L$(BUILD) -lpacing \
+	    -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(EXTRA_LDFLAGS) $(LIBS)
+
 # ---- tests ---------------------------------------------------------------
 
 # Unit tests link the static archive, so internal (hidden) functions are
@@ -142,11 +154,14 @@ $(BUILD)/hdrcheck/%.ok: include/%.h
 	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -fsyntax-only -x c++ $<
 	@touch $@
 
-test: $(HDRCHECK) $(TESTS) $(CXXTEST)
+# tests/test_config.c runs the pacing command named by PACING_TOOL.
+test valgrind: export PACING_TOOL = $(BUILD)/pacing
+
+test: $(HDRCHECK) $(TESTS) $(CXXTEST) $(TOOL)
 	@$(call run_all,$(TESTS) $(CXXTEST))
 
 valgrind: TEST_WRAPPER = $(VALGRIND)
-valgrind: $(TESTS) $(CXXTEST)
+valgrind: $(TESTS) $(CXXTEST) $(TOOL)
 	@$(call run_all,$(TESTS) $(CXXTEST))
 
 test-asan:

@@ -82,8 +82,9 @@ typedef enum pacing_status {
     PACING_E_CORRUPT = -13, /* damaged input data */
     PACING_E_IO = -14,      /* an I/O operation failed */
     PACING_E_TIME = -15,    /* a time is out of range (negative, > 2^53) */
-    PACING_E_VETOED = -16   /* safety vetoed every eligible action and the
+    PACING_E_VETOED = -16,  /* safety vetoed every eligible action and the
                                point has no safe action */
+    PACING_E_VERSION = -17  /* data of an unsupported format version */
 } pacing_status;
 
 /* A static English description of a status code; never NULL, also for
@@ -144,10 +145,14 @@ typedef struct pacing_options {
     uint32_t pending_capacity;  /* decisions awaiting reward (default 16384) */
     int64_t hazard_horizon_ms;  /* drop-off risk horizon H (default 60000) */
     int64_t hazard_bin_ms;      /* hazard model time step (default 10000) */
+    uint32_t log_capacity;      /* decision log entries (default 4096,
+                                   max 2^24) */
+    uint32_t reserved1;         /* must be 0 */
 } pacing_options;
 
 #define PACING_OPTIONS_INIT {sizeof(pacing_options), 0, 0, 0, {0}, 0, 0, 0, \
-                             0, 0, 0, 0, 0.0, 0.0, {0, 0, 0}, 0, 0, 0, 0, 0}
+                             0, 0, 0, 0, 0.0, 0.0, {0, 0, 0}, 0, 0, 0, 0, 0, \
+                             0, 0}
 
 /* Fill *opts with the defaults (every field zero, size set). */
 PACING_API void pacing_options_init(pacing_options *opts);
@@ -689,9 +694,13 @@ typedef struct pacing_decision {
  * remembers, for the user, when each action was given. Same seed and same
  * calls in the same order give the same decisions.
  * Statuses: PACING_E_NULL, PACING_E_SIZE, PACING_E_NOTFOUND (point),
- * PACING_E_INVAL (flags, every action ineligible, context_len),
- * PACING_E_NAN (context), PACING_E_RANGE (user_len, channel),
- * PACING_E_TIME. Never allocates. Thread-safe unless SINGLE_THREAD. */
+ * PACING_E_INVAL (flags, reserved0, every action ineligible, context_len),
+ * PACING_E_NAN (context), PACING_E_RANGE (user_len, channel,
+ * utc_offset_min), PACING_E_TIME, PACING_E_VETOED (safety vetoed every
+ * eligible action and the point has no safe action).
+ * Decision ids encode the user's stripe, so identical ids across runs
+ * also need the same pseudonym secret (PACING_OPT_SECRET) or one stripe.
+ * Never allocates. Thread-safe unless SINGLE_THREAD. */
 PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *req,
                              pacing_decision *out);
 
@@ -900,6 +909,91 @@ PACING_API int pacing_ctx_new_from_yaml_string(const char *yaml, size_t len,
                                                const pacing_options *base,
                                                pacing_ctx **out,
                                                pacing_config_error *err);
+
+
+/* ------------------------------------------------------------------ */
+/* Snapshots                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Write callback: take len bytes; return 0 on success, nonzero to abort. */
+typedef int (*pacing_write_fn)(void *opaque, const void *buf, size_t len);
+/* Read callback: fill up to len bytes; return the number read, 0 at the
+ * end of the data, or a negative number on error. */
+typedef long (*pacing_read_fn)(void *opaque, void *buf, size_t len);
+
+/* Save the whole learned state (users, decision-point statistics and
+ * policy states, pending decisions, the drop-off model, counters, and a
+ * hash of the configuration) in the format of docs/snapshot-format.md.
+ * Atomic: written to a temporary file in the same directory, fsync'd,
+ * renamed over path, and the directory fsync'd; on failure path is
+ * untouched. Each stripe is captured under its lock, so a snapshot taken
+ * while other threads work is consistent per user. Statuses: PACING_E_NULL,
+ * PACING_E_IO (see the message), PACING_E_NOMEM. Thread-safe unless
+ * SINGLE_THREAD. */
+PACING_API int pacing_snapshot_save(pacing_ctx *ctx, const char *path);
+/* The same through a write callback (not atomic: that is the callback's
+ * business). PACING_E_IO if the callback fails. */
+PACING_API int pacing_snapshot_write(pacing_ctx *ctx, pacing_write_fn write,
+                                     void *opaque);
+
+/* Replace the context's learned state with a snapshot's. Everything is
+ * read and checked before the context is touched: damaged or truncated
+ * data gives PACING_E_CORRUPT, another format version PACING_E_VERSION, a
+ * snapshot of a different configuration (points, rules, weights, table
+ * geometry) or pseudonym secret PACING_E_CONFIG, and in every such case the
+ * context is exactly as before. Statuses also: PACING_E_NULL, PACING_E_IO,
+ * PACING_E_NOMEM. Not to be called while other threads use the context. */
+PACING_API int pacing_snapshot_load(pacing_ctx *ctx, const char *path);
+/* The same through a read callback. */
+PACING_API int pacing_snapshot_read(pacing_ctx *ctx, pacing_read_fn read,
+                                    void *opaque);
+
+
+/* ------------------------------------------------------------------ */
+/* Decision log                                                        */
+/* ------------------------------------------------------------------ */
+
+/* How a logged decision ended. */
+#define PACING_OUT_REWARDED 1   /* explicit pacing_reward() */
+#define PACING_OUT_IMPLICIT 2   /* a reward rule's reward */
+#define PACING_OUT_DEFAULT 3    /* the default reward at the window's end */
+#define PACING_OUT_EXPIRED 4    /* the window ended, nothing was learned */
+#define PACING_OUT_SAFE 5       /* a safe decision (nothing to learn) */
+
+/* One decision and its outcome: what audits and off-policy evaluation
+ * read. Pseudonyms only; raw user ids are never stored. */
+typedef struct pacing_log_entry {
+    size_t size;
+    uint64_t id;                /* the decision id (0 for safe decisions) */
+    int64_t time_ms;
+    uint64_t pseudonym;         /* 0: decided without user state */
+    uint32_t point;
+    uint32_t proposed_action;   /* the policy's pick; UINT32_MAX if safety
+                                   left it nothing to pick (SAFE) */
+    uint32_t final_action;
+    uint32_t reasons;           /* PACING_DR_* */
+    double propensity;
+    uint32_t outcome;           /* PACING_OUT_* */
+    uint32_t settled_early;     /* 1: pushed out of a full pending buffer */
+    double reward;              /* the reward learned; 0 if none */
+    int64_t reward_time_ms;     /* when it was learned, -1 if never */
+    uint64_t policy_version;    /* rewards the point had learned before
+                                   this decision */
+} pacing_log_entry;
+
+/* Called once per entry, oldest first; return nonzero to stop (the entries
+ * not passed stay in the log). */
+typedef int (*pacing_log_fn)(void *opaque, const pacing_log_entry *entry);
+
+/* Pass the log's entries to fn and remove them. Entries are appended when
+ * a decision is settled (rewarded, expired, settled early) or, for a safe
+ * decision, when it is made. When the log is full the oldest entry is
+ * overwritten; *dropped (if not NULL) receives how many were lost that
+ * way since the previous read. pacing_forget removes a user's entries.
+ * Statuses: PACING_E_NULL. fn must not call back into the library.
+ * Thread-safe unless SINGLE_THREAD (fn runs under the log's lock). */
+PACING_API int pacing_log_read(pacing_ctx *ctx, pacing_log_fn fn, void *opaque,
+                               uint64_t *dropped);
 
 /* ------------------------------------------------------------------ */
 /* Reward modules                                                      */

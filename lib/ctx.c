@@ -37,6 +37,8 @@ PACING_API const char *pacing_strerror(int status)
     case PACING_E_CORRUPT: return "damaged data";
     case PACING_E_IO: return "I/O error";
     case PACING_E_TIME: return "time out of range";
+    case PACING_E_VETOED: return "safety vetoed every action";
+    case PACING_E_VERSION: return "unsupported format version";
     default: return "unknown status";
     }
 }
@@ -155,8 +157,13 @@ static int apply_options(pacing_ctx *c, const pacing_options *o)
                                PACING_OPT_RANDOM_SEED))
         return pc_fail(NULL, PACING_E_INVAL, "options.flags has unknown bits 0x%x",
                        o->flags);
-    if (o->reserved0 != 0)
-        return pc_fail(NULL, PACING_E_INVAL, "options.reserved0 must be 0");
+    if (o->reserved0 != 0 || o->reserved1 != 0)
+        return pc_fail(NULL, PACING_E_INVAL,
+                       "options.reserved0 and reserved1 must be 0");
+    if (o->log_capacity > (1u << 24))
+        return pc_fail(NULL, PACING_E_RANGE,
+                       "options.log_capacity = %u is out of range [1, 2^24]",
+                       o->log_capacity);
     const pacing_allocator *a = &o->allocator;
     int set = (a->alloc != NULL) + (a->free != NULL);
     if (set == 1)
@@ -221,6 +228,7 @@ static int apply_options(pacing_ctx *c, const pacing_options *o)
                                    ? o->baseline_half_life_ms
                                    : DEFAULT_BASELINE_HL_MS;
     c->seed = o->seed;
+    c->log.cap = o->log_capacity ? o->log_capacity : 4096;
     c->max_points = o->max_points ? o->max_points : DEFAULT_MAX_POINTS;
     c->pending_capacity = o->pending_capacity ? o->pending_capacity
                                               : DEFAULT_PENDING;
@@ -274,6 +282,7 @@ static void free_parts(pacing_ctx *c)
 {
     pc_points_free(c);
     pc_hazard_free(c);
+    pc_log_free(c);
     pc_users_free(c);
 }
 
@@ -330,6 +339,8 @@ PACING_API int pacing_ctx_new(const pacing_options *opts, pacing_ctx **out)
         rc = pc_pending_init(c);
     if (rc == PACING_OK)
         rc = pc_hazard_init(c);
+    if (rc == PACING_OK)
+        rc = pc_log_init(c);
     if (rc != PACING_OK) {
         free_parts(c);
         c->alloc.free(c->alloc.opaque, c, sizeof *c);

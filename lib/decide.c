@@ -12,39 +12,11 @@
  * The ring is filled in order; a slot that is still live when the ring
  * comes round to it is the oldest live decision and is settled early. */
 #include "internal.h"
-#include "policy.h"
+#include "point.h"
 
 #include <math.h>
 #include <string.h>
 
-struct pc_point {
-    char name[PACING_NAME_MAX];
-    char actions[PC_MAX_ACTIONS][PACING_NAME_MAX];
-    uint32_t id, k;
-    uint32_t d_user, d;          /* caller features, total dimension */
-    uint32_t flags;
-    const pc_policy_vt *vt;
-    double params[PC_MAX_PARAMS];
-    double r_lo, r_hi;           /* reward range */
-    uint64_t quiet;              /* actions that show nothing */
-    int32_t safe_action;         /* -1: none */
-    int recovery;
-    uint32_t rec_decay;
-    double rec_params[4];
-    int64_t attribution_ms;
-    double default_reward;
-    uint32_t n_rules;
-    struct {
-        uint32_t mod;
-        double weight;
-    } rules[PACING_MAX_RULES];
-    pthread_mutex_t lock;
-    pc_rng rng;
-    uint64_t decisions[PC_MAX_ACTIONS], rewards[PC_MAX_ACTIONS];
-    int64_t last_update[PC_MAX_ACTIONS];
-    void *state;
-    size_t state_size;
-};
 
 #define ID_STRIPE_SHIFT 54
 #define ID_SLOT_SHIFT 32
@@ -134,6 +106,11 @@ static void pending_free(pc_stripe *s, pc_pending *e)
     s->pend_used--;
 }
 
+static double clamp_reward(const pc_point *p, double r)
+{
+    return r < p->r_lo ? p->r_lo : (r > p->r_hi ? p->r_hi : r);
+}
+
 /* Teach the point's policy one reward. Caller holds the stripe lock. */
 static void learn(pacing_ctx *ctx, pc_pending *e, double r, int64_t now)
 {
@@ -145,22 +122,29 @@ static void learn(pacing_ctx *ctx, pc_pending *e, double r, int64_t now)
     point_lock(ctx, p);
     p->vt->update(p->state, e->action, r, p->vt->contextual ? e->x : NULL);
     p->rewards[e->action]++;
+    p->n_learned++;
     p->last_update[e->action] = now;
     point_unlock(ctx, p);
 }
 
-/* The window ended (or the ring needs the slot): apply what is due. */
-static void settle(pacing_ctx *ctx, pc_stripe *s, pc_pending *e, int64_t now)
+/* The window ended (or the buffer needs the slot): apply what is due, log
+ * the outcome, free the slot. */
+static void settle(pacing_ctx *ctx, pc_stripe *s, pc_pending *e, int64_t now,
+                   bool early)
 {
     pc_point *p = ctx->points[e->point];
     if (e->matched) {
         learn(ctx, e, e->acc, now);
         s->st.rw_implicit++;
+        pc_log_settled(ctx, e, PACING_OUT_IMPLICIT, clamp_reward(p, e->acc), now,
+                       early);
     } else if (p->flags & PACING_PT_DEFAULT_REWARD) {
         learn(ctx, e, p->default_reward, now);
         s->st.rw_default++;
+        pc_log_settled(ctx, e, PACING_OUT_DEFAULT, p->default_reward, now, early);
     } else {
         s->st.rw_none++;
+        pc_log_settled(ctx, e, PACING_OUT_EXPIRED, 0.0, now, early);
     }
     pending_free(s, e);
 }
@@ -174,7 +158,7 @@ void pc_settle_stripe(pacing_ctx *ctx, pc_stripe *s, int64_t now, bool full,
         for (uint32_t i = 0; i < s->n_pend; i++) {
             pc_pending *e = &s->pend[i];
             if (e->id != 0 && e->deadline_ms <= now) {
-                settle(ctx, s, e, now);
+                settle(ctx, s, e, now, false);
                 if (n)
                     (*n)++;
             }
@@ -187,7 +171,7 @@ void pc_settle_stripe(pacing_ctx *ctx, pc_stripe *s, int64_t now, bool full,
         if (e->id != 0) {
             if (e->deadline_ms > now)
                 break;
-            settle(ctx, s, e, now);
+            settle(ctx, s, e, now, false);
             if (n)
                 (*n)++;
         }
@@ -239,6 +223,8 @@ void pc_reward_on_event(pacing_ctx *ctx, pc_stripe *s, pc_user *u,
             if (final) {
                 learn(ctx, e, e->acc, ev->time_ms);
                 s->st.rw_implicit++;
+                pc_log_settled(ctx, e, PACING_OUT_IMPLICIT, clamp_reward(p, e->acc),
+                               ev->time_ms, false);
                 pending_free(s, e);
             }
         }
@@ -561,18 +547,24 @@ static int check_request(pacing_ctx *ctx, const pacing_request *rq)
 }
 
 /* Take a free slot: the next free one from the head on, or, when every
- * slot is live, the one at the tail (the oldest in ring order), settled
- * early. */
+ * slot is live, the oldest decision's (smallest time, then sequence),
+ * settled early. Free slots are reused out of order, so slot order is not
+ * age order: the full case scans, which only happens when full. */
 static pc_pending *pending_take(pacing_ctx *ctx, pc_stripe *s, int64_t now,
                                 uint32_t *reasons)
 {
     uint32_t slot;
     if (s->pend_used == s->n_pend) {
-        slot = s->pend_tail;
-        settle(ctx, s, &s->pend[slot], now);
+        slot = 0;
+        for (uint32_t i = 1; i < s->n_pend; i++) {
+            const pc_pending *a = &s->pend[i], *b = &s->pend[slot];
+            if (a->t_ms < b->t_ms ||
+                (a->t_ms == b->t_ms && (uint32_t)a->id < (uint32_t)b->id))
+                slot = i;
+        }
+        settle(ctx, s, &s->pend[slot], now, true);
         s->st.settled_early++;
         *reasons |= PACING_DR_PENDING_FULL;
-        s->pend_tail = (slot + 1) % s->n_pend;
     } else {
         slot = s->pend_head;
         while (s->pend[slot].id != 0)
@@ -802,6 +794,20 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
         d.id = 0;
         s->st.decisions++;
         s->st.safe++;
+        pacing_log_entry le;
+        memset(&le, 0, sizeof le);
+        le.size = sizeof le;
+        le.time_ms = now;
+        le.pseudonym = u ? pseudo : 0;
+        le.point = p->id;
+        le.proposed_action = UINT32_MAX;
+        le.final_action = d.action;
+        le.reasons = d.reasons;
+        le.propensity = 1.0;
+        le.outcome = PACING_OUT_SAFE;
+        le.reward_time_ms = -1;
+        le.policy_version = p->n_learned;
+        pc_log_append(ctx, &le);
         pc_unlock(ctx, s);
         *out = d;
         return PACING_OK;
@@ -819,6 +825,7 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
                                p->vt->contextual ? x : NULL, &d.propensity,
                                &sel_flags);
     p->decisions[a]++;
+    uint64_t version = p->n_learned;
     point_unlock(ctx, p);
     d.action = a;
     if (sel_flags & PC_SEL_EXPLORED)
@@ -864,6 +871,7 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
     e->action = (uint16_t)a;
     e->acc = 0.0;
     e->matched = 0;
+    e->policy_version = version;
     if (p->vt->contextual)
         memcpy(e->x, x, sizeof(double) * p->d);
     if (u) {
@@ -876,6 +884,8 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
     }
     s->st.decisions++;
     d.id = e->id;
+    e->reasons = d.reasons;
+    e->propensity = d.propensity;
     pc_unlock(ctx, s);
     *out = d;
     return PACING_OK;
@@ -918,7 +928,7 @@ PACING_API int pacing_reward(pacing_ctx *ctx, uint64_t id, double value,
     }
     if (now_ms >= e->deadline_ms) {
         /* too late: the window already ended */
-        settle(ctx, s, e, e->deadline_ms);
+        settle(ctx, s, e, e->deadline_ms, false);
         s->st.rw_rejected++;
         pc_unlock(ctx, s);
         return pc_fail(ctx, PACING_E_NOTFOUND,
@@ -927,6 +937,7 @@ PACING_API int pacing_reward(pacing_ctx *ctx, uint64_t id, double value,
     }
     learn(ctx, e, value, now_ms);
     s->st.rw_explicit++;
+    pc_log_settled(ctx, e, PACING_OUT_REWARDED, value, now_ms, false);
     pending_free(s, e);
     pc_settle_stripe(ctx, s, now_ms, false, NULL);
     pc_unlock(ctx, s);

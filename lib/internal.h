@@ -152,7 +152,9 @@ typedef struct pc_pending {
     uint8_t matched;      /* an implicit rule counted an event */
     uint8_t chained;      /* linked in its user's pending chain */
     uint32_t next;        /* user chain */
-    uint32_t pad;
+    uint32_t reasons;     /* PACING_DR_* of the decision */
+    double propensity;
+    uint64_t policy_version;
     double x[35];         /* context used (contextual policies) */
 } pc_pending;
 
@@ -306,6 +308,26 @@ const char *pc_point_name(const pacing_ctx *ctx, uint32_t point);
 void pc_rule_view_user(const pacing_ctx *ctx, const pc_user *u, int64_t now,
                        pacing_rule_view *v);
 
+/* ---- decision log (log.c) ---- */
+typedef struct pc_log {
+    pthread_mutex_t lock;
+    pacing_log_entry *ring;
+    uint32_t cap, head, count; /* head: next write */
+    uint64_t dropped;
+    int ready;
+} pc_log;
+
+int pc_log_init(pacing_ctx *ctx);
+void pc_log_free(pacing_ctx *ctx);
+void pc_log_append(pacing_ctx *ctx, const pacing_log_entry *e);
+/* A settled pending decision: outcome, reward learned (if any) and when. */
+void pc_log_settled(pacing_ctx *ctx, const pc_pending *e, uint32_t outcome,
+                    double reward, int64_t when, bool early);
+void pc_log_forget(pacing_ctx *ctx, uint64_t pseudo);
+
+/* ---- snapshots (snapshot.c) ---- */
+uint64_t pc_config_hash(const pacing_ctx *ctx);
+
 /* ---- the context ---- */
 struct pacing_ctx {
     pacing_allocator alloc;
@@ -345,6 +367,8 @@ struct pacing_ctx {
     uint32_t n_rule_mods;
     pc_rule rules[PACING_MAX_RULE_INSTANCES];
     uint32_t n_rules;
+
+    pc_log log;
 
     _Atomic uint64_t rejected;
     _Atomic uint64_t bytes;

@@ -78,6 +78,12 @@ typedef struct pc_policy_vt {
     void (*update)(void *st, uint32_t a, double r, const double *x);
 
     void (*arm_info)(const void *st, uint32_t a, pc_arm_info *out);
+
+    /* A state read from a snapshot (state_size bytes): return 0 if it can
+     * be used with (k, d, p) -- every stored size and index consistent with
+     * them and in range, every number finite where it must be -- else
+     * nonzero. Never crashes on arbitrary bytes. */
+    int (*check_state)(const void *st, uint32_t k, uint32_t d, const double *p);
 } pc_policy_vt;
 
 /* All built-in policies, NULL-terminated. */

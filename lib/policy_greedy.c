@@ -226,9 +226,31 @@ static void eg_info(const void *st, uint32_t a, pc_arm_info *out)
     out->param_b = eps;
 }
 
+/* A snapshot's state: header as gr_init writes it for (k, p), the
+ * statistics finite and consistent, the means exactly s / n. */
+static int gr_check(const void *st, uint32_t k, uint32_t d, const double *p)
+{
+    (void)d;
+    const gr_state *s = st;
+    if (s->k != k || s->p0 != p[0] || s->p1 != p[1] || s->gamma != p[2])
+        return -1;
+    uint32_t untried = 0;
+    for (uint32_t a = 0; a < k; a++) {
+        const gr_arm *x = &s->arm[a];
+        if (!pc_stats_ok(x->st.n, x->st.s, 1))
+            return -1;
+        untried += x->st.n <= 0.0;
+        double m = x->st.n > 0.0 ? x->st.s / x->st.n : 0.0;
+        if (m != x->mean)
+            return -1;
+    }
+    return untried == s->untried ? 0 : -1;
+}
+
 const pc_policy_vt pc_policy_epsilon_greedy = {
     "epsilon_greedy", 0, eg_params, sizeof eg_params / sizeof eg_params[0],
     "probability", "epsilon", gr_size, gr_init, eg_select, gr_update, eg_info,
+    gr_check,
 };
 
 /* ---- softmax ----
@@ -320,5 +342,5 @@ static void sm_info(const void *st, uint32_t a, pc_arm_info *out)
 const pc_policy_vt pc_policy_softmax = {
     "softmax", 0, sm_params, sizeof sm_params / sizeof sm_params[0],
     "probability", "temperature", gr_size, gr_init, sm_select, gr_update,
-    sm_info,
+    sm_info, gr_check,
 };

@@ -206,10 +206,23 @@ static void linucb_info(const void *st, uint32_t a, pc_arm_info *out)
     out->param_b = t;
 }
 
+/* A snapshot's state: the header as lin_init_common writes it for
+ * (k, d, p), every number finite, counts >= 0, the matrix's diagonal > 0.
+ * With `cholesky`, the upper triangle of L is 0 and theta must be exactly
+ * what the two triangular solves give; else theta = A^-1 b exactly. */
+static int lin_check_common(const lin_state *s, uint32_t k, uint32_t d,
+                            const double *p, int cholesky);
+
+static int linucb_check(const void *st, uint32_t k, uint32_t d,
+                        const double *p)
+{
+    return lin_check_common(st, k, d, p, 0);
+}
+
 const pc_policy_vt pc_policy_linucb = {
     "linucb", 1, linucb_params, sizeof linucb_params / sizeof linucb_params[0],
     "theta_norm", "cov_trace", lin_size, linucb_init, linucb_select,
-    linucb_update, linucb_info,
+    linucb_update, linucb_info, linucb_check,
 };
 
 /* ---- linear Thompson sampling ---- */
@@ -347,11 +360,57 @@ static void lints_info(const void *st, uint32_t a, pc_arm_info *out)
     out->param_b = s->width * s->width * t;
 }
 
+static int lin_check_common(const lin_state *s, uint32_t k, uint32_t d,
+                            const double *p, int cholesky)
+{
+    int icpt = p[2] >= 0.5;
+    uint32_t D = d + (uint32_t)icpt;
+    if (s->k != k || s->d != d || s->intercept != icpt || s->D != D ||
+        s->width != p[0] || s->lambda != p[1] ||
+        s->stride != lin_stride(D) ||
+        (cholesky && s->draws != pc_param_count(p[3])) ||
+        (!cholesky && s->draws != 0))
+        return -1;
+    double y[PC_MAX_D], th[PC_MAX_D];
+    for (uint32_t a = 0; a < k; a++) {
+        const double *M = lin_M(s, a), *b = lin_b(s, a);
+        const double *theta = lin_theta(s, a), *ns = lin_ns(s, a);
+        for (size_t i = 0; i < s->stride; i++)
+            if (!isfinite(M[i]))
+                return -1;
+        if (!pc_stats_ok(ns[0], ns[1], 0))
+            return -1;
+        for (uint32_t i = 0; i < D; i++) {
+            if (!(M[(size_t)i * D + i] > 0.0))
+                return -1;
+            for (uint32_t j = i + 1; cholesky && j < D; j++)
+                if (M[(size_t)i * D + j] != 0.0)
+                    return -1;
+        }
+        if (cholesky) {
+            lower_solve(M, D, b, y);
+            upper_solve_t(M, D, y, th);
+        } else {
+            for (uint32_t i = 0; i < D; i++)
+                th[i] = dot(M + (size_t)i * D, b, D);
+        }
+        if (memcmp(th, theta, sizeof(double) * D) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int lints_check(const void *st, uint32_t k, uint32_t d,
+                       const double *p)
+{
+    return lin_check_common(st, k, d, p, 1);
+}
+
 const pc_policy_vt pc_policy_linear_thompson = {
     "linear_thompson", 1, lints_params,
     sizeof lints_params / sizeof lints_params[0],
     "theta_norm", "cov_trace", lin_size, lints_init, lints_select,
-    lints_update, lints_info,
+    lints_update, lints_info, lints_check,
 };
 
 int pc_policy_linear_get(const pc_policy_vt *vt, const void *st, uint32_t a,

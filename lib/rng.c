@@ -29,21 +29,7 @@ uint64_t pc_rng_next(pc_rng *r) { return pc_rng_next_i(r); }
 double pc_rng_uniform(pc_rng *r) { return pc_rng_uniform_i(r); }
 
 /* Lemire's multiply-and-reject: exactly uniform. */
-uint32_t pc_rng_below(pc_rng *r, uint32_t n)
-{
-    if (n <= 1)
-        return 0;
-    uint64_t m = (pc_rng_next_i(r) >> 32) * (uint64_t)n;
-    uint32_t lo = (uint32_t)m;
-    if (lo < n) {
-        uint32_t t = (uint32_t)(-n) % n;
-        while (lo < t) {
-            m = (pc_rng_next_i(r) >> 32) * (uint64_t)n;
-            lo = (uint32_t)m;
-        }
-    }
-    return (uint32_t)(m >> 32);
-}
+uint32_t pc_rng_below(pc_rng *r, uint32_t n) { return pc_rng_below_i(r, n); }
 
 double pc_rng_normal(pc_rng *r) { return pc_rng_normal_i(r); }
 

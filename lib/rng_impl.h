@@ -52,7 +52,29 @@ static inline double pc_rng_normal_i(pc_rng *r)
     double z = u * pc_zig_x[i];
     if (fabs(z) < pc_zig_x[i + 1])
         return z;
-    return pc_rng_normal_slow(r, i, u);
+    /* Through a copy, so that a caller's local generator does not escape
+     * and can live in registers. */
+    pc_rng t = *r;
+    z = pc_rng_normal_slow(&t, i, u);
+    *r = t;
+    return z;
+}
+
+/* Uniform in [0, n), n >= 1 (Lemire; the same numbers as pc_rng_below). */
+static inline uint32_t pc_rng_below_i(pc_rng *r, uint32_t n)
+{
+    if (n <= 1)
+        return 0;
+    uint64_t m = (pc_rng_next_i(r) >> 32) * (uint64_t)n;
+    uint32_t lo = (uint32_t)m;
+    if (lo < n) {
+        uint32_t t = (uint32_t)(-n) % n;
+        while (lo < t) {
+            m = (pc_rng_next_i(r) >> 32) * (uint64_t)n;
+            lo = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
 }
 
 /* Gamma(d + 1/3) by Marsaglia & Tsang (2000) for shape >= 1, given

@@ -166,7 +166,6 @@ static void pc_user_remove(pc_stripe *s, pc_user *u)
 
 void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, bool drop_pending)
 {
-    (void)ctx;
     uint32_t k = u->pending_head;
     while (k != NONE) {
         pc_pending *p = &s->pend[k];
@@ -180,6 +179,8 @@ void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, bool drop_pending)
         k = next;
     }
     u->pending_head = NONE;
+    if (drop_pending)
+        pc_log_forget(ctx, u->pseudo);
     pc_user_remove(s, u);
 }
 

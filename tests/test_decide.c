@@ -22,6 +22,41 @@
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Contexts of the running test, freed by the teardown also when an
+ * assertion fails (so ASan and valgrind report only real leaks). */
+#define MAX_LIVE 4
+static pacing_ctx *live[MAX_LIVE];
+
+static pacing_ctx *track(pacing_ctx *ctx)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (!live[i]) {
+            live[i] = ctx;
+            return ctx;
+        }
+    pacing_ctx_free(ctx);
+    fail_msg("more than %d live contexts", MAX_LIVE);
+    return NULL;
+}
+
+static void release(pacing_ctx *ctx)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] == ctx)
+            live[i] = NULL;
+    pacing_ctx_free(ctx);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < MAX_LIVE; i++) {
+        pacing_ctx_free(live[i]);
+        live[i] = NULL;
+    }
+    return 0;
+}
+
 #define T0 1000000
 
 static const char *const ACTIONS3[] = {"show", "delay", "skip"};
@@ -32,7 +67,7 @@ static pacing_ctx *ctx_opts(const pacing_options *o)
     pacing_ctx *ctx = NULL;
     assert_int_equal(pacing_ctx_new(o, &ctx), PACING_OK);
     assert_non_null(ctx);
-    return ctx;
+    return track(ctx);
 }
 
 static pacing_ctx *ctx_seeded(uint64_t seed)
@@ -173,7 +208,7 @@ static void test_add_ok_ids_in_order(void **state)
     assert_int_equal(add(ctx, &a), 0);
     assert_int_equal(add(ctx, &b), 1);
     expect_unchanged(ctx, 2, NULL);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_null(void **state)
@@ -189,7 +224,7 @@ static void test_add_null(void **state)
     assert_int_equal(pacing_point_add(NULL, &sp, &id), PACING_E_NULL);
     assert_int_equal(id, 777);
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_wrong_size(void **state)
@@ -204,7 +239,7 @@ static void test_add_wrong_size(void **state)
     sp.size = 0;
     expect_add_fail(ctx, &sp, PACING_E_SIZE, "size");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_bad_name(void **state)
@@ -226,7 +261,7 @@ static void test_add_bad_name(void **state)
     sp.name = "a234567890123456789012345678901";
     assert_int_equal(add(ctx, &sp), 0);
     expect_unchanged(ctx, 1, NULL);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_duplicate_name(void **state)
@@ -242,7 +277,7 @@ static void test_add_duplicate_name(void **state)
     /* the first keeps its three actions */
     assert_string_equal(pacing_action_name(ctx, 0, 2), "skip");
     expect_unchanged(ctx, 1, NULL);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_one_action(void **state)
@@ -255,7 +290,7 @@ static void test_add_one_action(void **state)
     sp.n_actions = 0;
     expect_add_fail(ctx, &sp, PACING_E_INVAL, "n_actions");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_65_actions(void **state)
@@ -279,7 +314,7 @@ static void test_add_65_actions(void **state)
     assert_string_equal(pacing_action_name(ctx, 0, 63), "a63");
     assert_null(pacing_action_name(ctx, 0, 64));
     expect_unchanged(ctx, 1, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_null_actions(void **state)
@@ -293,7 +328,7 @@ static void test_add_null_actions(void **state)
     sp.actions = with_null;
     expect_add_fail(ctx, &sp, PACING_E_INVAL, "action 1");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_duplicate_action(void **state)
@@ -305,7 +340,7 @@ static void test_add_duplicate_action(void **state)
     sp.actions = dup;
     expect_add_fail(ctx, &sp, PACING_E_EXISTS, "show");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_bad_action_name(void **state)
@@ -322,7 +357,7 @@ static void test_add_bad_action_name(void **state)
         expect_add_fail(ctx, &sp, PACING_E_INVAL, "action");
     }
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_unknown_policy(void **state)
@@ -337,7 +372,7 @@ static void test_add_unknown_policy(void **state)
     sp.policy = NULL;
     expect_add_fail(ctx, &sp, PACING_E_NULL, "policy");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_unknown_param(void **state)
@@ -361,7 +396,7 @@ static void test_add_unknown_param(void **state)
     sp.params = unnamed;
     expect_add_fail(ctx, &sp, PACING_E_NULL, "name");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_nan_param(void **state)
@@ -376,7 +411,7 @@ static void test_add_nan_param(void **state)
     p[0].value = INFINITY;
     expect_add_fail(ctx, &sp, PACING_E_NAN, "prior_beta");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_param_out_of_range(void **state)
@@ -397,7 +432,7 @@ static void test_add_param_out_of_range(void **state)
     eg.n_params = 1;
     expect_add_fail(ctx, &eg, PACING_E_RANGE, "epsilon");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_context_with_context_free_policy(void **state)
@@ -411,7 +446,7 @@ static void test_add_context_with_context_free_policy(void **state)
     sp.flags = PACING_PT_SCORES_CONTEXT;
     expect_add_fail(ctx, &sp, PACING_E_INVAL, "context");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_contextual_without_dim(void **state)
@@ -424,7 +459,7 @@ static void test_add_contextual_without_dim(void **state)
     sp.policy = "linear_thompson";
     expect_add_fail(ctx, &sp, PACING_E_INVAL, "context_dim");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_context_dim_33(void **state)
@@ -441,7 +476,7 @@ static void test_add_context_dim_33(void **state)
     sp.name = "pt32";
     assert_int_equal(add(ctx, &sp), 0);
     expect_unchanged(ctx, 1, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_unknown_recovery_decay(void **state)
@@ -460,7 +495,7 @@ static void test_add_unknown_recovery_decay(void **state)
     sp.recovery_params = zero;
     expect_add_fail(ctx, &sp, PACING_E_RANGE, "recovery_params");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_negative_attribution(void **state)
@@ -473,7 +508,7 @@ static void test_add_negative_attribution(void **state)
     sp.attribution_ms = ((int64_t)1 << 53) + 1;
     expect_add_fail(ctx, &sp, PACING_E_RANGE, "attribution_ms");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_default_reward_range(void **state)
@@ -495,7 +530,7 @@ static void test_add_default_reward_range(void **state)
     g.default_reward = -1.5;
     assert_int_equal(add(ctx, &g), 0);
     expect_unchanged(ctx, 1, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_unknown_reward_module(void **state)
@@ -519,7 +554,7 @@ static void test_add_unknown_reward_module(void **state)
     sp.rewards = NULL;
     expect_add_fail(ctx, &sp, PACING_E_NULL, "rewards");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_too_many_rules(void **state)
@@ -540,7 +575,7 @@ static void test_add_too_many_rules(void **state)
     sp.name = "pt8";
     assert_int_equal(add(ctx, &sp), 0);
     expect_unchanged(ctx, 1, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_bad_flags_reserved(void **state)
@@ -554,7 +589,7 @@ static void test_add_bad_flags_reserved(void **state)
     sp.reserved0 = 1;
     expect_add_fail(ctx, &sp, PACING_E_INVAL, "reserved0");
     expect_unchanged(ctx, 0, "pt");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_add_full(void **state)
@@ -575,7 +610,7 @@ static void test_add_full(void **state)
     expect_add_fail(ctx, &c, PACING_E_FULL, "points");
     pacing_decision d = decide_at(ctx, 1, "u", T0, 0);
     assert_int_equal(d.point, 1);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -614,7 +649,7 @@ static void test_point_find_and_action_name(void **state)
     assert_null(pacing_action_name(ctx, 2, 0));
     assert_null(pacing_action_name(ctx, UINT32_MAX, 0));
     assert_null(pacing_action_name(NULL, 0, 0));
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* Names are copied: the caller's buffers may change after the add. */
@@ -636,7 +671,7 @@ static void test_names_copied(void **state)
     assert_int_equal(id, 0);
     assert_string_equal(pacing_action_name(ctx, 0, 0), "on");
     assert_string_equal(pacing_action_name(ctx, 0, 1), "off");
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -786,7 +821,7 @@ static void test_decide_validation(void **state)
     d = decide_ok(ctx, &rq);
     assert_true(d.action < 3);
     assert_int_equal(dstats(ctx).decisions, 2);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -845,7 +880,7 @@ static void test_ineligible_never_chosen(void **state)
         /* thompson: nearly always; epsilon 0.5: 0.625 of 100 */
         assert_true(best > 40);
     }
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* With mask 0xA (b and d asleep) only a and c come out, about equally
@@ -872,7 +907,7 @@ static void test_ineligible_two_masks(void **state)
         pacing_decision d = decide_at(ctx, 0, "u", T0 + 1000 + i, 0xBu);
         assert_int_equal(d.action, 2);
     }
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 typedef struct rec {
@@ -917,7 +952,7 @@ static void run_script(uint64_t seed, rec *out)
                                            T0 + 100 * i + 50),
                              PACING_OK);
     }
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_determinism(void **state)
@@ -966,7 +1001,7 @@ static void test_determinism_random_secret(void **state)
             ids[r][i] = d.id;
             acts[r][i] = d.action;
         }
-        pacing_ctx_free(ctx);
+        release(ctx);
     }
     for (int i = 0; i < 50; i++) {
         assert_int_equal(ids[0][i], ids[1][i]);
@@ -990,11 +1025,12 @@ static void test_random_seed_option(void **state)
         if (rc != PACING_OK)
             fail_msg("ctx_new with PACING_OPT_RANDOM_SEED: %d (%s)", rc,
                      pacing_errmsg(NULL));
+        track(ctx);
         pacing_point_spec sp = spec3("pt");
         assert_int_equal(add(ctx, &sp), 0);
         for (int i = 0; i < 200; i++)
             acts[r][i] = decide_at(ctx, 0, "u", T0 + i, 0).action;
-        pacing_ctx_free(ctx);
+        release(ctx);
     }
     int differ = 0;
     for (int i = 0; i < 200; i++)
@@ -1051,7 +1087,7 @@ static void test_propensity_all_policies(void **state)
                              PACING_OK);
         }
     }
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_epsilon_greedy_exact_propensity(void **state)
@@ -1103,7 +1139,7 @@ static void test_epsilon_greedy_exact_propensity(void **state)
         double want = d.action == 0 ? 0.85 : 0.15;
         assert_true(fabs(d.propensity - want) < 1e-12);
     }
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_reasons_no_user_and_consent(void **state)
@@ -1156,7 +1192,7 @@ static void test_reasons_no_user_and_consent(void **state)
     assert_false(d.reasons & PACING_DR_NO_USER);
     assert_true(d.fatigue > 0.0);
     assert_int_equal(cstats(ctx).users, 1);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* With PACING_OPT_REQUIRE_CONSENT, a request without the CONSENT flag is
@@ -1177,7 +1213,7 @@ static void test_require_consent_option(void **state)
     rq.flags = PACING_REQ_CONSENT;
     d = decide_ok(ctx, &rq);
     assert_int_equal(cstats(ctx).users, 1);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* Recovering arms: right after a user got action a, a decision at the same
@@ -1256,7 +1292,7 @@ static void test_recovering_arms(void **state)
     /* other users are not affected by one user's recovery */
     pacing_decision o1 = decide_at(ctx, 0, "other", T0, 0);
     assert_false(o1.reasons & PACING_DR_RECOVERING);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* The scores in a decision are the user's scores at that time. */
@@ -1290,9 +1326,11 @@ static void test_decision_scores(void **state)
 
     for (int k = 0; k < 3; k++) {
         int64_t t = T0 + 12000 + 7000 * k;
-        pacing_decision d = decide_at(ctx, 0, al, t, 0);
+        /* the scores the decision will use: read just before (reads change
+         * nothing; the decision itself then records an exposure) */
         pacing_scores sc = PACING_SCORES_INIT;
         assert_int_equal(pacing_scores_get(ctx, al, strlen(al), t, &sc), PACING_OK);
+        pacing_decision d = decide_at(ctx, 0, al, t, 0);
         assert_false(d.reasons & PACING_DR_NO_USER);
         assert_true(d.fatigue == sc.fatigue);
         assert_true(d.cognitive_load == sc.cognitive_load);
@@ -1305,7 +1343,7 @@ static void test_decision_scores(void **state)
         assert_true(sc.attention > 0.0 && sc.engagement > 0.0);
         assert_true(sc.drop_off_risk > 0.0);
     }
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* Contextual policies: caller features plus the appended scores. */
@@ -1363,7 +1401,7 @@ static void test_contextual_point(void **state)
     d = decide_ok(ctx, &ok);
     assert_int_equal(pacing_reward(ctx, d.id, 2e6, T0 + 200), PACING_E_RANGE);
     assert_int_equal(pacing_reward(ctx, d.id, -1e6, T0 + 200), PACING_OK);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1432,52 +1470,52 @@ static void test_arm_stats(void **state)
     ds.size = 1;
     assert_int_equal(pacing_decision_stats_get(ctx, &ds), PACING_E_SIZE);
     assert_int_equal(pacing_decision_stats_get(ctx, NULL), PACING_E_NULL);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_add_ok_ids_in_order),
-        cmocka_unit_test(test_add_null),
-        cmocka_unit_test(test_add_wrong_size),
-        cmocka_unit_test(test_add_bad_name),
-        cmocka_unit_test(test_add_duplicate_name),
-        cmocka_unit_test(test_add_one_action),
-        cmocka_unit_test(test_add_65_actions),
-        cmocka_unit_test(test_add_null_actions),
-        cmocka_unit_test(test_add_duplicate_action),
-        cmocka_unit_test(test_add_bad_action_name),
-        cmocka_unit_test(test_add_unknown_policy),
-        cmocka_unit_test(test_add_unknown_param),
-        cmocka_unit_test(test_add_nan_param),
-        cmocka_unit_test(test_add_param_out_of_range),
-        cmocka_unit_test(test_add_context_with_context_free_policy),
-        cmocka_unit_test(test_add_contextual_without_dim),
-        cmocka_unit_test(test_add_context_dim_33),
-        cmocka_unit_test(test_add_unknown_recovery_decay),
-        cmocka_unit_test(test_add_negative_attribution),
-        cmocka_unit_test(test_add_default_reward_range),
-        cmocka_unit_test(test_add_unknown_reward_module),
-        cmocka_unit_test(test_add_too_many_rules),
-        cmocka_unit_test(test_add_bad_flags_reserved),
-        cmocka_unit_test(test_add_full),
-        cmocka_unit_test(test_point_find_and_action_name),
-        cmocka_unit_test(test_names_copied),
-        cmocka_unit_test(test_decide_validation),
-        cmocka_unit_test(test_ineligible_never_chosen),
-        cmocka_unit_test(test_ineligible_two_masks),
-        cmocka_unit_test(test_determinism),
-        cmocka_unit_test(test_determinism_random_secret),
-        cmocka_unit_test(test_random_seed_option),
-        cmocka_unit_test(test_propensity_all_policies),
-        cmocka_unit_test(test_epsilon_greedy_exact_propensity),
-        cmocka_unit_test(test_reasons_no_user_and_consent),
-        cmocka_unit_test(test_require_consent_option),
-        cmocka_unit_test(test_recovering_arms),
-        cmocka_unit_test(test_decision_scores),
-        cmocka_unit_test(test_contextual_point),
-        cmocka_unit_test(test_arm_stats),
+        cmocka_unit_test_teardown(test_add_ok_ids_in_order, teardown),
+        cmocka_unit_test_teardown(test_add_null, teardown),
+        cmocka_unit_test_teardown(test_add_wrong_size, teardown),
+        cmocka_unit_test_teardown(test_add_bad_name, teardown),
+        cmocka_unit_test_teardown(test_add_duplicate_name, teardown),
+        cmocka_unit_test_teardown(test_add_one_action, teardown),
+        cmocka_unit_test_teardown(test_add_65_actions, teardown),
+        cmocka_unit_test_teardown(test_add_null_actions, teardown),
+        cmocka_unit_test_teardown(test_add_duplicate_action, teardown),
+        cmocka_unit_test_teardown(test_add_bad_action_name, teardown),
+        cmocka_unit_test_teardown(test_add_unknown_policy, teardown),
+        cmocka_unit_test_teardown(test_add_unknown_param, teardown),
+        cmocka_unit_test_teardown(test_add_nan_param, teardown),
+        cmocka_unit_test_teardown(test_add_param_out_of_range, teardown),
+        cmocka_unit_test_teardown(test_add_context_with_context_free_policy, teardown),
+        cmocka_unit_test_teardown(test_add_contextual_without_dim, teardown),
+        cmocka_unit_test_teardown(test_add_context_dim_33, teardown),
+        cmocka_unit_test_teardown(test_add_unknown_recovery_decay, teardown),
+        cmocka_unit_test_teardown(test_add_negative_attribution, teardown),
+        cmocka_unit_test_teardown(test_add_default_reward_range, teardown),
+        cmocka_unit_test_teardown(test_add_unknown_reward_module, teardown),
+        cmocka_unit_test_teardown(test_add_too_many_rules, teardown),
+        cmocka_unit_test_teardown(test_add_bad_flags_reserved, teardown),
+        cmocka_unit_test_teardown(test_add_full, teardown),
+        cmocka_unit_test_teardown(test_point_find_and_action_name, teardown),
+        cmocka_unit_test_teardown(test_names_copied, teardown),
+        cmocka_unit_test_teardown(test_decide_validation, teardown),
+        cmocka_unit_test_teardown(test_ineligible_never_chosen, teardown),
+        cmocka_unit_test_teardown(test_ineligible_two_masks, teardown),
+        cmocka_unit_test_teardown(test_determinism, teardown),
+        cmocka_unit_test_teardown(test_determinism_random_secret, teardown),
+        cmocka_unit_test_teardown(test_random_seed_option, teardown),
+        cmocka_unit_test_teardown(test_propensity_all_policies, teardown),
+        cmocka_unit_test_teardown(test_epsilon_greedy_exact_propensity, teardown),
+        cmocka_unit_test_teardown(test_reasons_no_user_and_consent, teardown),
+        cmocka_unit_test_teardown(test_require_consent_option, teardown),
+        cmocka_unit_test_teardown(test_recovering_arms, teardown),
+        cmocka_unit_test_teardown(test_decision_scores, teardown),
+        cmocka_unit_test_teardown(test_contextual_point, teardown),
+        cmocka_unit_test_teardown(test_arm_stats, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

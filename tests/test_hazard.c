@@ -27,6 +27,41 @@
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Contexts of the running test, freed by the teardown also when an
+ * assertion fails (so ASan and valgrind report only real leaks). */
+#define MAX_LIVE 4
+static pacing_ctx *live[MAX_LIVE];
+
+static pacing_ctx *track(pacing_ctx *ctx)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (!live[i]) {
+            live[i] = ctx;
+            return ctx;
+        }
+    pacing_ctx_free(ctx);
+    fail_msg("more than %d live contexts", MAX_LIVE);
+    return NULL;
+}
+
+static void release(pacing_ctx *ctx)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] == ctx)
+            live[i] = NULL;
+    pacing_ctx_free(ctx);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < MAX_LIVE; i++) {
+        pacing_ctx_free(live[i]);
+        live[i] = NULL;
+    }
+    return 0;
+}
+
 #define BIN 10000          /* hazard_bin_ms */
 #define STEP_EV 5000       /* activity every 5 s */
 #define LATENCY 400.0      /* constant activity value: neutral covariates */
@@ -55,7 +90,7 @@ static pacing_ctx *new_ctx(void)
     pacing_ctx *ctx = NULL;
     assert_int_equal(pacing_ctx_new(&o, &ctx), PACING_OK);
     assert_non_null(ctx);
-    return ctx;
+    return track(ctx);
 }
 
 static void push(pacing_ctx *ctx, const char *user, uint32_t type, int64_t t,
@@ -202,7 +237,7 @@ static void test_baseline_matches_life_table(void **state)
     /* both phases were checked, not a handful of steps */
     assert_true(checked >= 14);
     assert_true(high_checked >= 8);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* Same convention, so the counts agree exactly (not only within 0.02). */
@@ -223,7 +258,7 @@ static void test_baseline_counts_exact(void **state)
                 fail_msg("step %d: library %.12f, life table %.12f", j, h, want);
         }
     }
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -259,7 +294,7 @@ static void test_baseline_empty_and_pooled(void **state)
     /* the last step is open ended: any huge age is valid */
     assert_true(fabs(baseline(ctx, (int64_t)1 << 53, &n) - 2.0 / 3.0) < 1e-15);
     assert_true(n == 0.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* A step counts as survived only once an event at or after its end was
@@ -293,7 +328,7 @@ static void test_step_survival_boundary(void **state)
     assert_true(n == 0.0);
     assert_true(baseline(ctx, 0, &n) == 0.0); /* no event anywhere */
     assert_true(n == 1.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_baseline_errors(void **state)
@@ -311,7 +346,7 @@ static void test_baseline_errors(void **state)
     /* at_risk may be NULL */
     assert_int_equal(pacing_hazard_baseline(ctx, 0, &h, NULL), PACING_OK);
     assert_true(h == 0.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -370,7 +405,7 @@ static void test_risk_in_phases(void **state)
         fail_msg("risk %.6f / %.6f, from the baseline %.6f / %.6f",
                  lo.drop_off_risk, hi.drop_off_risk, b_lo, b_hi);
 
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_risk_without_session(void **state)
@@ -401,7 +436,7 @@ static void test_risk_without_session(void **state)
     sc = scores(ctx, "p", T0 + 103000);
     assert_true(sc.session_age_ms == 3000);
     assert_true(sc.drop_off_risk > 0.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* A fresh model (no data) gives risk 0 but still a session age. */
@@ -414,7 +449,7 @@ static void test_risk_fresh_model(void **state)
     assert_true(sc.session_age_ms == 4000);
     /* the pooled rate of no data is 0, floored at 1e-6 per step */
     assert_true(sc.drop_off_risk >= 0.0 && sc.drop_off_risk < 1e-4);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* 30 minutes of silence start a new session; the old one is censored. */
@@ -437,21 +472,21 @@ static void test_session_timeout(void **state)
     assert_true(n == 0.0);
     baseline(ctx, 0, &n);
     assert_true(n == 1.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_baseline_matches_life_table),
-        cmocka_unit_test(test_baseline_counts_exact),
-        cmocka_unit_test(test_baseline_empty_and_pooled),
-        cmocka_unit_test(test_step_survival_boundary),
-        cmocka_unit_test(test_baseline_errors),
-        cmocka_unit_test(test_risk_in_phases),
-        cmocka_unit_test(test_risk_without_session),
-        cmocka_unit_test(test_risk_fresh_model),
-        cmocka_unit_test(test_session_timeout),
+        cmocka_unit_test_teardown(test_baseline_matches_life_table, teardown),
+        cmocka_unit_test_teardown(test_baseline_counts_exact, teardown),
+        cmocka_unit_test_teardown(test_baseline_empty_and_pooled, teardown),
+        cmocka_unit_test_teardown(test_step_survival_boundary, teardown),
+        cmocka_unit_test_teardown(test_baseline_errors, teardown),
+        cmocka_unit_test_teardown(test_risk_in_phases, teardown),
+        cmocka_unit_test_teardown(test_risk_without_session, teardown),
+        cmocka_unit_test_teardown(test_risk_fresh_model, teardown),
+        cmocka_unit_test_teardown(test_session_timeout, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

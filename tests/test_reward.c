@@ -21,6 +21,41 @@
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Contexts of the running test, freed by the teardown also when an
+ * assertion fails (so ASan and valgrind report only real leaks). */
+#define MAX_LIVE 4
+static pacing_ctx *live[MAX_LIVE];
+
+static pacing_ctx *track(pacing_ctx *ctx)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (!live[i]) {
+            live[i] = ctx;
+            return ctx;
+        }
+    pacing_ctx_free(ctx);
+    fail_msg("more than %d live contexts", MAX_LIVE);
+    return NULL;
+}
+
+static void release(pacing_ctx *ctx)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] == ctx)
+            live[i] = NULL;
+    pacing_ctx_free(ctx);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < MAX_LIVE; i++) {
+        pacing_ctx_free(live[i]);
+        live[i] = NULL;
+    }
+    return 0;
+}
+
 #define T0 1000000
 #define WINDOW 60000 /* attribution_ms of the test points */
 
@@ -31,7 +66,7 @@ static pacing_ctx *ctx_opts(const pacing_options *o)
     pacing_ctx *ctx = NULL;
     assert_int_equal(pacing_ctx_new(o, &ctx), PACING_OK);
     assert_non_null(ctx);
-    return ctx;
+    return track(ctx);
 }
 
 static pacing_ctx *new_ctx(void)
@@ -215,13 +250,22 @@ static void test_explicit_reward(void **state)
     assert_int_equal(pacing_reward(ctx, d.id, 0.25, T0 + 2000), PACING_OK);
     assert_one_observation(ctx, p, d.action, &before, 0.25);
 
-    /* reward at exactly the end of the window is accepted */
+    /* the window is [t, t + attribution_ms): its last millisecond is in,
+     * t + attribution_ms is out */
     d = decide(ctx, p, "w", T0 + 3000);
     before = arm(ctx, p, d.action);
-    assert_int_equal(pacing_reward(ctx, d.id, 1.0, T0 + 3000 + WINDOW), PACING_OK);
+    assert_int_equal(pacing_reward(ctx, d.id, 1.0, T0 + 3000 + WINDOW - 1),
+                     PACING_OK);
     assert_one_observation(ctx, p, d.action, &before, 1.0);
     assert_int_equal(dstats(ctx).rewards_explicit, 4);
-    pacing_ctx_free(ctx);
+    d = decide(ctx, p, "w", T0 + 4000);
+    before = arm(ctx, p, d.action);
+    assert_int_equal(pacing_reward(ctx, d.id, 1.0, T0 + 4000 + WINDOW),
+                     PACING_E_NOTFOUND);
+    after = arm(ctx, p, d.action);
+    assert_arm_equal(&before, &after);
+    assert_int_equal(dstats(ctx).rewards_explicit, 4);
+    release(ctx);
 }
 
 static void test_reward_twice(void **state)
@@ -243,7 +287,7 @@ static void test_reward_twice(void **state)
     assert_int_equal(s1.rewards_explicit, s0.rewards_explicit);
     assert_int_equal(s1.reward_rejected, s0.reward_rejected + 2);
     assert_int_equal(s1.pending, 0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_reward_unknown_id(void **state)
@@ -271,7 +315,7 @@ static void test_reward_unknown_id(void **state)
     /* the real one still works */
     assert_int_equal(pacing_reward(ctx, d.id, 1.0, T0 + 10), PACING_OK);
     assert_int_equal(pacing_reward(NULL, d.id, 1.0, T0 + 10), PACING_E_NULL);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_reward_bad_value(void **state)
@@ -298,7 +342,7 @@ static void test_reward_bad_value(void **state)
     /* still pending: a valid reward works */
     assert_int_equal(pacing_reward(ctx, d.id, 1.0, T0 + 20), PACING_OK);
     assert_one_observation(ctx, p, d.action, &before[d.action], 1.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -325,7 +369,7 @@ static void test_reward_after_window(void **state)
     assert_int_equal(s.expired_unrewarded, 1);
     assert_int_equal(pacing_reward(ctx, d.id, 1.0, T0 + 10), PACING_E_NOTFOUND);
     assert_arms_unchanged(ctx, p, before);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_reward_after_window_default(void **state)
@@ -347,7 +391,7 @@ static void test_reward_after_window_default(void **state)
     assert_int_equal(s.rewards_default, 1);
     assert_int_equal(s.rewards_explicit, 0);
     assert_int_equal(s.pending, 0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_default_reward_at_settle(void **state)
@@ -388,7 +432,7 @@ static void test_default_reward_at_settle(void **state)
     assert_int_equal(dstats(ctx).rewards_default, 2);
     assert_int_equal(pacing_settle(ctx, -1, &n), PACING_E_TIME);
     assert_int_equal(pacing_settle(NULL, T0, &n), PACING_E_NULL);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_no_default_reward_at_settle(void **state)
@@ -410,7 +454,7 @@ static void test_no_default_reward_at_settle(void **state)
     assert_int_equal(s.expired_unrewarded, 2);
     assert_int_equal(s.rewards_default, 0);
     assert_int_equal(s.pending, 0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* Decisions settle lazily too: a later decision of the same stripe past
@@ -433,7 +477,7 @@ static void test_lazy_settle(void **state)
     assert_int_equal(s.rewards_default, 1);
     assert_int_equal(s.pending, 1);
     assert_one_observation(ctx, p, d.action, &before, 1.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -470,7 +514,7 @@ static void test_implicit_conversion(void **state)
     push(ctx, "u", PACING_EV_CONVERSION, T0 + 3000, 10.0);
     assert_arms_unchanged(ctx, p, mid);
     assert_int_equal(dstats(ctx).rewards_implicit, 1);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* A final event settles every pending decision of the user. */
@@ -492,7 +536,7 @@ static void test_implicit_settles_all_of_user(void **state)
     assert_int_equal(s.pending, 1);
     assert_true(arm(ctx, p, 0).pulls + arm(ctx, p, 1).pulls == 2.0);
     assert_true(arm(ctx, q, 0).pulls + arm(ctx, q, 1).pulls == 1.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_implicit_dismiss_penalty(void **state)
@@ -517,7 +561,7 @@ static void test_implicit_dismiss_penalty(void **state)
     assert_int_equal(s.rewards_implicit, 1);
     assert_int_equal(s.expired_unrewarded, 0);
     assert_int_equal(s.pending, 0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* Non-final rewards add up: two micro-conversions at 0.25 each. */
@@ -536,7 +580,7 @@ static void test_implicit_accumulates(void **state)
     assert_int_equal(pacing_settle(ctx, T0 + WINDOW, NULL), PACING_OK);
     /* 3 * 0.25 - 0.125 */
     assert_one_observation(ctx, p, d.action, &before, 0.625);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* Events before the decision time (late, inside the reorder window) and
@@ -564,14 +608,13 @@ static void test_implicit_outside_window(void **state)
     assert_int_equal(s.pending, 0);
     assert_arms_unchanged(ctx, p, before);
     (void)d;
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
-/* The window is inclusive for explicit rewards (a reward at exactly the
- * deadline is accepted, test_explicit_reward); an event at exactly the
- * deadline must count the same way (pc_reward_on_event tests
- * time <= deadline). */
-static void test_implicit_at_deadline(void **state)
+/* The window is [t, t + attribution_ms) for events as for explicit
+ * rewards (test_explicit_reward): an event in its last millisecond
+ * counts, one at t + attribution_ms does not. */
+static void test_implicit_window_edges(void **state)
 {
     (void)state;
     pacing_ctx *ctx = new_ctx();
@@ -579,16 +622,23 @@ static void test_implicit_at_deadline(void **state)
     uint32_t p = add_rules(ctx, "pt", r, 1);
     pacing_decision d = decide(ctx, p, "u", T0);
     pacing_arm_stats before = arm(ctx, p, d.action);
-    push(ctx, "u", PACING_EV_CONVERSION, T0 + WINDOW, 1.0);
+    push(ctx, "u", PACING_EV_CONVERSION, T0 + WINDOW - 1, 1.0);
     pacing_decision_stats s = dstats(ctx);
-    if (s.rewards_implicit != 1)
-        fail_msg("conversion at the deadline: rewards_implicit %llu, "
-                 "expired_unrewarded %llu (an explicit reward at the same "
-                 "time is accepted)",
+    assert_int_equal(s.rewards_implicit, 1);
+    assert_one_observation(ctx, p, d.action, &before, 1.0);
+
+    d = decide(ctx, p, "v", T0);
+    pacing_arm_stats b2[2];
+    snap_arms(ctx, p, b2);
+    push(ctx, "v", PACING_EV_CONVERSION, T0 + WINDOW, 1.0);
+    s = dstats(ctx);
+    if (s.rewards_implicit != 1 || s.expired_unrewarded != 1)
+        fail_msg("conversion at t + attribution_ms: rewards_implicit %llu, "
+                 "expired_unrewarded %llu",
                  (unsigned long long)s.rewards_implicit,
                  (unsigned long long)s.expired_unrewarded);
-    assert_one_observation(ctx, p, d.action, &before, 1.0);
-    pacing_ctx_free(ctx);
+    assert_arms_unchanged(ctx, p, b2);
+    release(ctx);
 }
 
 /* Three clicks on one target within 1 s make a derived rage click, which
@@ -627,7 +677,7 @@ static void test_implicit_derived_rage_click(void **state)
         pacing_arm_stats now = arm(ctx, p, dv.action);
         assert_arm_equal(&before[dv.action], &now);
     }
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* An explicit RAGE_CLICK event counts as well. */
@@ -642,7 +692,7 @@ static void test_implicit_explicit_rage_event(void **state)
     push(ctx, "u", PACING_EV_RAGE_CLICK, T0 + 100, 0);
     assert_int_equal(pacing_settle(ctx, T0 + WINDOW, NULL), PACING_OK);
     assert_one_observation(ctx, p, d.action, &bu, 1.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -736,7 +786,7 @@ static void test_custom_module_called(void **state)
     decide(ctx, p, "user_y", T0 + 900);
     push(ctx, "user_z", PACING_EV_CUSTOM, T0 + 1000, 1.0);
     assert_int_equal(pr.calls, 2);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_custom_module_register_errors(void **state)
@@ -785,7 +835,7 @@ static void test_custom_module_register_errors(void **state)
     assert_int_equal(pacing_reward_register(ctx, &m), PACING_E_EXISTS);
     assert_non_null(strstr(pacing_errmsg(ctx), "mine"));
     assert_int_equal(pacing_point_add(ctx, &sp, &id), PACING_OK);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_custom_module_full(void **state)
@@ -812,7 +862,7 @@ static void test_custom_module_full(void **state)
     r[0].module = "mod27";
     sp.name = "pt2";
     assert_int_equal(pacing_point_add(ctx, &sp, &id), PACING_E_NOTFOUND);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -861,7 +911,7 @@ static void test_pending_bounded(void **state)
     s = dstats(ctx);
     assert_int_equal(s.pending, 0);
     assert_int_equal(s.rewards_explicit, 4);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* Settled early with a default reward: it is learned. */
@@ -879,7 +929,7 @@ static void test_pending_full_default_reward(void **state)
     assert_int_equal(s.settled_early, 1);
     assert_int_equal(s.rewards_default, 1);
     assert_true(arm(ctx, p, 0).pulls + arm(ctx, p, 1).pulls == 1.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* PACING_DR_PENDING_FULL says "the pending buffer was full". With a free
@@ -907,7 +957,45 @@ static void test_pending_not_full_after_reward(void **state)
                  (unsigned long long)s.pending);
     assert_int_equal(s.pending, 4);
     assert_int_equal(pacing_reward(ctx, d[0].id, 1.0, T0 + 7), PACING_OK);
-    pacing_ctx_free(ctx);
+    release(ctx);
+}
+
+/* When the buffer is full the oldest pending decision is settled early,
+ * also after a freed slot was reused out of ring order: d1..d4, d2
+ * rewarded, d5 takes the free slot, d6 pushes out d1, d7 must push out d3
+ * (the oldest left), not d5. */
+static void test_pending_full_settles_oldest(void **state)
+{
+    (void)state;
+    pacing_ctx *ctx = small_pending_ctx();
+    pacing_point_spec sp = spec("pt");
+    uint32_t p = add(ctx, &sp);
+    pacing_decision d[7];
+    char user[8];
+    for (int i = 0; i < 4; i++) {
+        snprintf(user, sizeof user, "u%d", i);
+        d[i] = decide(ctx, p, user, T0 + i);
+    }
+    assert_int_equal(pacing_reward(ctx, d[1].id, 1.0, T0 + 10), PACING_OK);
+    d[4] = decide(ctx, p, "u4", T0 + 20);
+    assert_false(d[4].reasons & PACING_DR_PENDING_FULL);
+    d[5] = decide(ctx, p, "u5", T0 + 30);
+    assert_true(d[5].reasons & PACING_DR_PENDING_FULL);
+    d[6] = decide(ctx, p, "u6", T0 + 40);
+    assert_true(d[6].reasons & PACING_DR_PENDING_FULL);
+    assert_int_equal(dstats(ctx).settled_early, 2);
+    /* d1 and d3 are gone; d4, d5, d6, d7 are pending */
+    int rc0 = pacing_reward(ctx, d[0].id, 1.0, T0 + 50);
+    int rc2 = pacing_reward(ctx, d[2].id, 1.0, T0 + 50);
+    int rc4 = pacing_reward(ctx, d[4].id, 1.0, T0 + 50);
+    if (rc0 != PACING_E_NOTFOUND || rc2 != PACING_E_NOTFOUND || rc4 != PACING_OK)
+        fail_msg("rewards of d1 %d, d3 %d, d5 %d: expected %d, %d, %d (the "
+                 "oldest, d3, settled early)", rc0, rc2, rc4, PACING_E_NOTFOUND,
+                 PACING_E_NOTFOUND, PACING_OK);
+    assert_int_equal(pacing_reward(ctx, d[3].id, 1.0, T0 + 50), PACING_OK);
+    assert_int_equal(pacing_reward(ctx, d[5].id, 1.0, T0 + 50), PACING_OK);
+    assert_int_equal(pacing_reward(ctx, d[6].id, 1.0, T0 + 50), PACING_OK);
+    release(ctx);
 }
 
 /* Lazy settling after the ring wrapped: d1..d4 fill the buffer, d5 (30 s
@@ -943,7 +1031,7 @@ static void test_pending_lazy_settle_after_wrap(void **state)
     /* d5 is still open */
     assert_int_equal(pacing_reward(ctx, d[4].id, 1.0, T0 + WINDOW + 10001),
                      PACING_OK);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 static void test_forget_drops_pending(void **state)
@@ -970,7 +1058,7 @@ static void test_forget_drops_pending(void **state)
     push(ctx, "u", PACING_EV_CONVERSION, T0 + 10 * WINDOW + 5, 1.0);
     assert_int_equal(dstats(ctx).rewards_implicit, 0);
     (void)dv;
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* Opting out (or withdrawing consent) erases pending decisions too. */
@@ -987,7 +1075,7 @@ static void test_opt_out_drops_pending(void **state)
     assert_int_equal(pacing_reward(ctx, d.id, 1.0, T0 + 20), PACING_E_NOTFOUND);
     assert_int_equal(pacing_reward(ctx, e.id, 1.0, T0 + 20), PACING_E_NOTFOUND);
     assert_int_equal(dstats(ctx).pending, 0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 /* A decision made without user state is rewarded explicitly only. */
@@ -1010,39 +1098,40 @@ static void test_no_consent_decision_reward(void **state)
     pacing_arm_stats before = arm(ctx, p, d.action);
     assert_int_equal(pacing_reward(ctx, d.id, 1.0, T0 + 200), PACING_OK);
     assert_one_observation(ctx, p, d.action, &before, 1.0);
-    pacing_ctx_free(ctx);
+    release(ctx);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_explicit_reward),
-        cmocka_unit_test(test_reward_twice),
-        cmocka_unit_test(test_reward_unknown_id),
-        cmocka_unit_test(test_reward_bad_value),
-        cmocka_unit_test(test_reward_after_window),
-        cmocka_unit_test(test_reward_after_window_default),
-        cmocka_unit_test(test_default_reward_at_settle),
-        cmocka_unit_test(test_no_default_reward_at_settle),
-        cmocka_unit_test(test_lazy_settle),
-        cmocka_unit_test(test_implicit_conversion),
-        cmocka_unit_test(test_implicit_settles_all_of_user),
-        cmocka_unit_test(test_implicit_dismiss_penalty),
-        cmocka_unit_test(test_implicit_accumulates),
-        cmocka_unit_test(test_implicit_outside_window),
-        cmocka_unit_test(test_implicit_at_deadline),
-        cmocka_unit_test(test_implicit_derived_rage_click),
-        cmocka_unit_test(test_implicit_explicit_rage_event),
-        cmocka_unit_test(test_custom_module_called),
-        cmocka_unit_test(test_custom_module_register_errors),
-        cmocka_unit_test(test_custom_module_full),
-        cmocka_unit_test(test_pending_bounded),
-        cmocka_unit_test(test_pending_full_default_reward),
-        cmocka_unit_test(test_pending_not_full_after_reward),
-        cmocka_unit_test(test_pending_lazy_settle_after_wrap),
-        cmocka_unit_test(test_forget_drops_pending),
-        cmocka_unit_test(test_opt_out_drops_pending),
-        cmocka_unit_test(test_no_consent_decision_reward),
+        cmocka_unit_test_teardown(test_explicit_reward, teardown),
+        cmocka_unit_test_teardown(test_reward_twice, teardown),
+        cmocka_unit_test_teardown(test_reward_unknown_id, teardown),
+        cmocka_unit_test_teardown(test_reward_bad_value, teardown),
+        cmocka_unit_test_teardown(test_reward_after_window, teardown),
+        cmocka_unit_test_teardown(test_reward_after_window_default, teardown),
+        cmocka_unit_test_teardown(test_default_reward_at_settle, teardown),
+        cmocka_unit_test_teardown(test_no_default_reward_at_settle, teardown),
+        cmocka_unit_test_teardown(test_lazy_settle, teardown),
+        cmocka_unit_test_teardown(test_implicit_conversion, teardown),
+        cmocka_unit_test_teardown(test_implicit_settles_all_of_user, teardown),
+        cmocka_unit_test_teardown(test_implicit_dismiss_penalty, teardown),
+        cmocka_unit_test_teardown(test_implicit_accumulates, teardown),
+        cmocka_unit_test_teardown(test_implicit_outside_window, teardown),
+        cmocka_unit_test_teardown(test_implicit_window_edges, teardown),
+        cmocka_unit_test_teardown(test_implicit_derived_rage_click, teardown),
+        cmocka_unit_test_teardown(test_implicit_explicit_rage_event, teardown),
+        cmocka_unit_test_teardown(test_custom_module_called, teardown),
+        cmocka_unit_test_teardown(test_custom_module_register_errors, teardown),
+        cmocka_unit_test_teardown(test_custom_module_full, teardown),
+        cmocka_unit_test_teardown(test_pending_bounded, teardown),
+        cmocka_unit_test_teardown(test_pending_full_default_reward, teardown),
+        cmocka_unit_test_teardown(test_pending_not_full_after_reward, teardown),
+        cmocka_unit_test_teardown(test_pending_full_settles_oldest, teardown),
+        cmocka_unit_test_teardown(test_pending_lazy_settle_after_wrap, teardown),
+        cmocka_unit_test_teardown(test_forget_drops_pending, teardown),
+        cmocka_unit_test_teardown(test_opt_out_drops_pending, teardown),
+        cmocka_unit_test_teardown(test_no_consent_decision_reward, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,3 +245,101 @@ clean:
 	rm -rf $(BUILD) build-asan
 
 -include $(wildcard $(BUILD)/*/*.d)
+
+# ---- fuzzing (fuzz/) --------------------------------------------------------
+#
+#   make fuzz            build the libFuzzer harnesses fuzz/fuzz_*.c (clang,
+#                        -fsanitize=fuzzer,address,undefined) into build-fuzz/
+#   make fuzz-smoke      fuzz each harness for FUZZ_SECONDS (default 60) from a
+#                        copy of its seed corpus fuzz/corpus/<name>, after
+#                        replaying fuzz/regressions/<name>; fails on any crash
+#   make fuzz-replay     run each libFuzzer harness once over its committed
+#                        corpus and regressions (no fuzzing)
+#   make fuzz-replay-gcc the same without libFuzzer: $(BUILD)/fuzz-replay-<name>
+#                        (fuzz/replay_main.c + the harness + the static library,
+#                        built with $(CC); with no arguments they replay
+#                        fuzz/corpus/<name> and fuzz/regressions/<name>)
+#   make fuzz-corpus     regenerate the snapshot seeds in fuzz/corpus/fuzz_snapshot
+#   make clean-fuzz      remove build-fuzz/
+
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CFLAGS  ?= -g -O1
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_COMPILE  = $(FUZZ_CC) -std=c11 $(FUZZ_CFLAGS) $(FUZZ_SAN) \
+                -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib
+# -rss_limit_mb: the harnesses cap their own allocations well below it.
+FUZZ_OPTS    ?= -rss_limit_mb=2048 -timeout=30 -print_final_stats=1
+FUZZ_NAMES   := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
+FUZZ_OBJS    := $(SRCS:lib/%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_REPLAY  := $(addprefix $(BUILD)/fuzz-replay-,$(FUZZ_NAMES))
+FUZZ_HDRS    := $(wildcard fuzz/*.h) include/pacing.h
+
+.PHONY: fuzz fuzz-smoke fuzz-replay fuzz-replay-gcc fuzz-corpus clean-fuzz
+# objects named only by a pattern rule would be deleted as intermediates
+.SECONDARY: $(FUZZ_OBJS)
+
+$(FUZZ_BUILD)/obj/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_COMPILE) -fsanitize=fuzzer-no-link -MMD -MP -MF $@.d -MT $@ -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_COMPILE) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@ $(LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+# A harness's dictionary, if fuzz/<name>.dict exists.
+fuzz_dict = $(if $(wildcard fuzz/$(1).dict),-dict=fuzz/$(1).dict)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@fail=; for n in $(FUZZ_NAMES); do \
+	    c=$(FUZZ_BUILD)/corpus-$$n; a=$(FUZZ_BUILD)/artifacts-$$n; \
+	    rm -rf $$c $$a; mkdir -p $$c $$a; \
+	    if [ -d fuzz/corpus/$$n ]; then cp fuzz/corpus/$$n/* $$c/ 2>/dev/null || true; fi; \
+	    if [ -d fuzz/regressions/$$n ] && [ -n "$$(ls fuzz/regressions/$$n)" ]; then \
+	        echo "=== $$n: regressions"; \
+	        $(FUZZ_BUILD)/$$n -artifact_prefix=$$a/ fuzz/regressions/$$n/* \
+	            || { fail="$$fail $$n(regressions)"; continue; }; \
+	    fi; \
+	    echo "=== $$n: fuzzing for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) $(FUZZ_OPTS) \
+	        -artifact_prefix=$$a/ $(call fuzz_dict,$$n) $$c \
+	        || { echo "FAILED: $$n (input kept in $$a/)"; ls -l $$a; fail="$$fail $$n"; }; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz-smoke failed:$$fail"; exit 1; fi; \
+	echo "fuzz-smoke: $(FUZZ_NAMES) ran $(FUZZ_SECONDS) s each without a crash"
+
+fuzz-replay: $(FUZZ_BINS)
+	@fail=; for n in $(FUZZ_NAMES); do \
+	    files=$$(ls -d fuzz/corpus/$$n/* fuzz/regressions/$$n/* 2>/dev/null); \
+	    [ -n "$$files" ] || continue; \
+	    echo "=== $$n: $$(echo $$files | wc -w) inputs"; \
+	    $(FUZZ_BUILD)/$$n $$files > $(FUZZ_BUILD)/replay-$$n.log 2>&1 \
+	        || { tail -n 40 $(FUZZ_BUILD)/replay-$$n.log; fail="$$fail $$n"; }; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz-replay failed:$$fail"; exit 1; fi
+
+$(BUILD)/fuzz-replay-%: fuzz/replay_main.c fuzz/%.c $(FUZZ_HDRS) $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -DFUZZ_REPLAY_NAME='"$*"' fuzz/replay_main.c fuzz/$*.c \
+	    -o $@ $(LINK_STATIC)
+
+fuzz-replay-gcc: $(FUZZ_REPLAY)
+	@$(call run_all,$(FUZZ_REPLAY))
+
+$(BUILD)/fuzz-gen-snapshot: fuzz/gen_snapshot_corpus.c $(FUZZ_HDRS) $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) $< -o $@ $(LINK_STATIC)
+
+fuzz-corpus: $(BUILD)/fuzz-gen-snapshot
+	@mkdir -p fuzz/corpus/fuzz_snapshot
+	$(BUILD)/fuzz-gen-snapshot fuzz/corpus/fuzz_snapshot
+
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD)
+
+-include $(wildcard $(FUZZ_BUILD)/obj/*.d)

@@ -13,8 +13,10 @@
  *   chapelle_k100_e0.02      K in {10, 100}, e in {0.1, 0.02}
  *   linear_logistic_d10_k5   x ~ N(0, I_10), theta_a ~ N(0, I/10),
  *                            reward ~ Bernoulli(sigmoid(theta_a . x)), K=5
- * The context-free problems run every context-free policy (horizon 1e5 by
- * default), the contextual one linucb and linear_thompson (2e4).
+ * The context-free problems run every context-free policy (default
+ * horizon 1e5 for bernoulli_k10, 1e6 for the Chapelle & Li settings),
+ * the contextual one linucb and linear_thompson (2e4). --horizon sets
+ * every problem's horizon.
  *
  * Common random numbers: for a given seed every policy sees the same
  * rewards: the reward of action a at step t is u(seed, t, a) < p_a(t), with
@@ -27,9 +29,9 @@
  * "na" for the contextual problem.
  * ns_per_step: CLOCK_MONOTONIC time of the select + update loop divided by
  * the horizon, median over seeds. The rewards (and contexts) of a block of
- * 1024 steps are generated before the block's clock starts; what is timed
- * is select (propensity not asked unless --propensity), update, reading
- * the reward and adding up the regret. */
+ * 1024 steps are generated once for all policies before their clocks
+ * start; what is timed is select (propensity not asked unless
+ * --propensity), update, reading the reward and adding up the regret. */
 #include "policy.h"
 
 #include <math.h>
@@ -51,10 +53,10 @@ typedef struct problem {
 
 static const problem problems[] = {
     {"bernoulli_k10", 0, 10, 0, 0.0, 100000},
-    {"chapelle_k10_e0.1", 0, 10, 0, 0.1, 100000},
-    {"chapelle_k10_e0.02", 0, 10, 0, 0.02, 100000},
-    {"chapelle_k100_e0.1", 0, 100, 0, 0.1, 100000},
-    {"chapelle_k100_e0.02", 0, 100, 0, 0.02, 100000},
+    {"chapelle_k10_e0.1", 0, 10, 0, 0.1, 1000000},
+    {"chapelle_k10_e0.02", 0, 10, 0, 0.02, 1000000},
+    {"chapelle_k100_e0.1", 0, 100, 0, 0.1, 1000000},
+    {"chapelle_k100_e0.02", 0, 100, 0, 0.02, 1000000},
     {"linear_logistic_d10_k5", 1, 5, 10, 0.0, 20000},
 };
 
@@ -115,29 +117,40 @@ static double lai_robbins(const problem *pb, long T)
     return s * log((double)T);
 }
 
-typedef struct run_result {
-    double regret, ns_per_step;
-    long best_pulls, max_other_pulls;
-} run_result;
-
-static int run_one(const problem *pb, const pc_policy_vt *vt, long T,
-                   uint64_t seed, int want_prop, run_result *res)
-{
-    double params[PC_MAX_PARAMS];
-    for (uint32_t i = 0; i < vt->n_params; i++)
-        params[i] = vt->params[i].def;
-    uint32_t d = pb->contextual ? pb->d : 0;
-    size_t sz = vt->state_size(pb->k, d, params);
-    if (!sz)
-        return -1;
-    void *st = calloc(1, sz);
-    if (!st)
-        return -1;
-    vt->init(st, pb->k, d, params);
+typedef struct run_state {
+    const pc_policy_vt *vt;
+    void *st;
     pc_rng rng;
-    pc_rng_seed(&rng, mix64(seed + 0x51ed));
-    uint32_t K = pb->k;
-    /* every action eligible (with K > 64 actions 64.. always are) */
+    double regret, ns;
+} run_state;
+
+/* One seed of one problem for n policies at once: each block of the
+ * environment (rewards of every action, contexts) is generated once, then
+ * every policy runs through it with its own clock. */
+static int run_seed(const problem *pb, const pc_policy_vt *const *vts, int n,
+                    long T, uint64_t seed, int want_prop, double *regret,
+                    double *ns_per_step)
+{
+    run_state rs[16];
+    uint32_t K = pb->k, d = pb->contextual ? pb->d : 0;
+    for (int i = 0; i < n; i++) {
+        double params[PC_MAX_PARAMS];
+        for (uint32_t j = 0; j < vts[i]->n_params; j++)
+            params[j] = vts[i]->params[j].def;
+        size_t sz = vts[i]->state_size(K, d, params);
+        rs[i].vt = vts[i];
+        rs[i].st = sz ? calloc(1, sz) : NULL;
+        if (!rs[i].st) {
+            while (i--)
+                free(rs[i].st);
+            return -1;
+        }
+        vts[i]->init(rs[i].st, K, d, params);
+        /* the same policy generator for every policy */
+        pc_rng_seed(&rs[i].rng, mix64(seed + 0x51ed));
+        rs[i].regret = rs[i].ns = 0.0;
+    }
+    /* every action eligible (with K > 64, actions 64.. always are) */
     uint64_t all = K >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << K) - 1);
 
     double mu[128], best = 0.0;
@@ -151,18 +164,16 @@ static int run_one(const problem *pb, const pc_policy_vt *vt, long T,
             for (uint32_t j = 0; j < pb->d; j++)
                 theta[a][j] = pc_rng_normal(&tr) / sqrt((double)pb->d);
     }
-    /* One block of precomputed environment. */
+    /* one block of precomputed environment */
     static unsigned char rew[BLOCK][128];
     static double xs[BLOCK][16], pr[BLOCK][8], pbest[BLOCK];
-    long counts[128] = {0};
-    double regret = 0.0, ns = 0.0;
     for (long t0 = 0; t0 < T; t0 += BLOCK) {
-        long n = T - t0 < BLOCK ? T - t0 : BLOCK;
+        long nb = T - t0 < BLOCK ? T - t0 : BLOCK;
         if (pb->contextual) {
             pc_rng cr;
             pc_rng_seed(&cr, mix64(seed * 0x100000001b3ull ^
                                    (uint64_t)(t0 / BLOCK)));
-            for (long i = 0; i < n; i++) {
+            for (long i = 0; i < nb; i++) {
                 double mx = 0.0;
                 for (uint32_t j = 0; j < pb->d; j++)
                     xs[i][j] = pc_rng_normal(&cr);
@@ -179,44 +190,41 @@ static int run_one(const problem *pb, const pc_policy_vt *vt, long T,
                 pbest[i] = mx;
             }
         } else {
-            for (long i = 0; i < n; i++)
+            for (long i = 0; i < nb; i++)
                 for (uint32_t a = 0; a < K; a++)
                     rew[i][a] =
                         crn_uniform(seed, (uint64_t)(t0 + i), a) < mu[a];
         }
-        double t_start = now_ns();
-        double prop, *pp = want_prop ? &prop : NULL;
-        uint32_t flags;
-        if (pb->contextual) {
-            for (long i = 0; i < n; i++) {
-                uint32_t a = vt->select(st, &rng, all, NULL, xs[i], pp, &flags);
-                vt->update(st, a, rew[i][a], xs[i]);
-                regret += pbest[i] - pr[i][a];
-                counts[a]++;
+        for (int k = 0; k < n; k++) {
+            run_state *r = &rs[k];
+            const pc_policy_vt *vt = r->vt;
+            double prop, *pp = want_prop ? &prop : NULL, reg = 0.0;
+            uint32_t flags;
+            double t_start = now_ns();
+            if (pb->contextual) {
+                for (long i = 0; i < nb; i++) {
+                    uint32_t a = vt->select(r->st, &r->rng, all, NULL, xs[i], pp,
+                                            &flags);
+                    vt->update(r->st, a, rew[i][a], xs[i]);
+                    reg += pbest[i] - pr[i][a];
+                }
+            } else {
+                for (long i = 0; i < nb; i++) {
+                    uint32_t a = vt->select(r->st, &r->rng, all, NULL, NULL, pp,
+                                            &flags);
+                    vt->update(r->st, a, rew[i][a], NULL);
+                    reg += best - mu[a];
+                }
             }
-        } else {
-            for (long i = 0; i < n; i++) {
-                uint32_t a = vt->select(st, &rng, all, NULL, NULL, pp, &flags);
-                vt->update(st, a, rew[i][a], NULL);
-                regret += best - mu[a];
-                counts[a]++;
-            }
-        }
-        ns += now_ns() - t_start;
-    }
-    res->regret = regret;
-    res->ns_per_step = ns / (double)T;
-    res->best_pulls = 0;
-    res->max_other_pulls = 0;
-    if (!pb->contextual) {
-        for (uint32_t a = 0; a < K; a++) {
-            if (mu[a] == best)
-                res->best_pulls = counts[a];
-            else if (counts[a] > res->max_other_pulls)
-                res->max_other_pulls = counts[a];
+            r->ns += now_ns() - t_start;
+            r->regret += reg;
         }
     }
-    free(st);
+    for (int k = 0; k < n; k++) {
+        regret[k] = rs[k].regret;
+        ns_per_step[k] = rs[k].ns / (double)T;
+        free(rs[k].st);
+    }
     return 0;
 }
 
@@ -277,32 +285,42 @@ int main(int argc, char **argv)
         if (only_problem && strcmp(only_problem, pb->name))
             continue;
         long T = horizon ? horizon : pb->horizon;
-        for (size_t q = 0; pc_policies[q]; q++) {
+        const pc_policy_vt *vts[16];
+        int n = 0;
+        for (size_t q = 0; pc_policies[q] && n < 16; q++) {
             const pc_policy_vt *vt = pc_policies[q];
-            if (only_policy && strcmp(only_policy, vt->name))
+            if ((only_policy && strcmp(only_policy, vt->name)) ||
+                vt->contextual != pb->contextual)
                 continue;
-            if (vt->contextual != pb->contextual)
-                continue;
-            matched++;
-            double reg[1000], nsv[1000], sum = 0.0, sq = 0.0;
-            for (int s = 0; s < seeds; s++) {
-                run_result r;
-                if (run_one(pb, vt, T, (uint64_t)s + 1, want_prop, &r)) {
-                    fprintf(stderr, "regret: %s on %s failed\n", vt->name,
-                            pb->name);
-                    return 1;
-                }
-                reg[s] = r.regret;
-                nsv[s] = r.ns_per_step;
-                sum += r.regret;
+            vts[n++] = vt;
+        }
+        if (!n)
+            continue;
+        matched += n;
+        static double reg[16][1000], nsv[16][1000];
+        for (int s = 0; s < seeds; s++) {
+            double r[16], ns[16];
+            if (run_seed(pb, vts, n, T, (uint64_t)s + 1, want_prop, r, ns)) {
+                fprintf(stderr, "regret: %s failed\n", pb->name);
+                return 1;
             }
+            for (int k = 0; k < n; k++) {
+                reg[k][s] = r[k];
+                nsv[k][s] = ns[k];
+            }
+        }
+        for (int k = 0; k < n; k++) {
+            double sum = 0.0, sq = 0.0;
+            for (int s = 0; s < seeds; s++)
+                sum += reg[k][s];
             double mean = sum / seeds;
             for (int s = 0; s < seeds; s++)
-                sq += (reg[s] - mean) * (reg[s] - mean);
+                sq += (reg[k][s] - mean) * (reg[k][s] - mean);
             double sd = seeds > 1 ? sqrt(sq / (seeds - 1)) : 0.0;
-            qsort(nsv, (size_t)seeds, sizeof nsv[0], cmp_double);
-            double med = seeds % 2 ? nsv[seeds / 2]
-                                   : 0.5 * (nsv[seeds / 2 - 1] + nsv[seeds / 2]);
+            qsort(nsv[k], (size_t)seeds, sizeof nsv[k][0], cmp_double);
+            double med = seeds % 2 ? nsv[k][seeds / 2]
+                                   : 0.5 * (nsv[k][seeds / 2 - 1] +
+                                            nsv[k][seeds / 2]);
             char lr[32];
             if (pb->contextual)
                 snprintf(lr, sizeof lr, "na");
@@ -310,9 +328,9 @@ int main(int argc, char **argv)
                 snprintf(lr, sizeof lr, "%.1f", lai_robbins(pb, T));
             printf("problem=%s policy=%s horizon=%ld seeds=%d regret_mean=%.1f "
                    "regret_sd=%.1f ns_per_step=%.1f lai_robbins=%s\n",
-                   pb->name, vt->name, T, seeds, mean, sd, med, lr);
-            fflush(stdout);
+                   pb->name, vts[k]->name, T, seeds, mean, sd, med, lr);
         }
+        fflush(stdout);
     }
     if (!matched) {
         fprintf(stderr, "regret: nothing matches\n");

@@ -422,9 +422,12 @@ static bool get_int_range(loader *ld, yaml_node_t *n, const char *path,
     if (!get_num(ld, n, path, &v))
         return false;
     if (!v.is_int) {
-        if (v.d != floor(v.d) || fabs(v.d) > MAX_MS_D)
+        if (v.d != floor(v.d))
             return fail(ld, n, "%s: expected a whole number, got %s", path,
                         sval(n));
+        if (fabs(v.d) > MAX_MS_D)
+            return fail(ld, n, "%s: %s is out of range (write large integers "
+                        "in full)", path, sval(n));
         v.neg = v.d < 0;
         v.mag = (uint64_t)fabs(v.d);
     }
@@ -1811,6 +1814,10 @@ static bool load_document(loader *ld, pacing_ctx **scratch_out)
         yaml_node_t *pn = top[TK_POINTS].val;
         if (!section_seq(ld, pn, "points", &n))
             return false;
+        if (n > scratch->max_points) /* before allocating for every item */
+            return fail(ld, node_at(ld, pn->data.sequence.items.start[scratch->max_points]),
+                        "points[%u]: at most %u points (options.max_points)",
+                        scratch->max_points, scratch->max_points);
         if (n) {
             ld->pts = calloc(n, sizeof *ld->pts);
             if (!ld->pts)
@@ -1829,6 +1836,10 @@ static bool load_document(loader *ld, pacing_ctx **scratch_out)
         yaml_node_t *rn = top[TK_RULES].val;
         if (!section_seq(ld, rn, "rules", &n))
             return false;
+        if (n > PACING_MAX_RULE_INSTANCES)
+            return fail(ld, node_at(ld, rn->data.sequence.items.start[PACING_MAX_RULE_INSTANCES]),
+                        "rules[%d]: at most %d rules", PACING_MAX_RULE_INSTANCES,
+                        PACING_MAX_RULE_INSTANCES);
         if (n) {
             ld->rules = calloc(n, sizeof *ld->rules);
             if (!ld->rules)
@@ -1931,6 +1942,8 @@ done:
             pc_fail(NULL, status, "%s: %s", err->file, err->message);
         return status;
     }
+    /* the option probe failed on purpose: leave no stale message */
+    pc_fail(NULL, PACING_OK, "%s", "");
     *out = ctx;
     return PACING_OK;
 }

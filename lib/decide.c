@@ -554,6 +554,8 @@ static pc_pending *pending_take(pacing_ctx *ctx, pc_stripe *s, int64_t now,
                                 uint32_t *reasons)
 {
     uint32_t slot;
+    if (s->pend_used == s->n_pend) /* free what has expired first */
+        pc_settle_stripe(ctx, s, now, true, NULL);
     if (s->pend_used == s->n_pend) {
         slot = 0;
         for (uint32_t i = 1; i < s->n_pend; i++) {
@@ -729,11 +731,14 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
 
     pc_lock(ctx, s);
     pc_settle_stripe(ctx, s, now, false, NULL);
+    /* an existing user is read now; a new one is created only once the
+     * decision stands, so a failed call leaves no trace */
     pc_user *u = NULL;
     if (personal) {
-        bool created;
-        u = pc_user_get(ctx, s, pseudo, now, &created);
-        if (created) {
+        u = pc_user_find(s, pseudo);
+        if (u && pc_user_expired(ctx, u, now))
+            u = NULL; /* pc_user_get below starts it over */
+        if (!u) {
             d.reasons |= PACING_DR_NO_USER;
         } else {
             pc_inputs in;
@@ -747,7 +752,7 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
             top_inputs(ctx, PACING_SCORE_COGNITIVE_LOAD, &in, d.cognitive_load,
                        &d.load_top);
         }
-        if (p->recovery) {
+        if (u && p->recovery) {
             for (uint32_t a = 0; a < p->k; a++)
                 scale[a] = 1.0;
             for (int i = 0; i < RECENT_ARMS; i++) {
@@ -817,6 +822,10 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
         return pc_fail(ctx, PACING_E_VETOED,
                        "decide %s: safety vetoed every eligible action and the "
                        "point has no safe action", p->name);
+    }
+    if (personal) {
+        bool created;
+        u = pc_user_get(ctx, s, pseudo, now, &created);
     }
 
     uint32_t sel_flags = 0;

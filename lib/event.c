@@ -303,10 +303,7 @@ static int push_checked(pacing_ctx *ctx, const pacing_event *ev)
     }
     pc_user *u = pc_user_find(s, pseudo);
     if (pre == PRE_ERASE) { /* withdrawn consent or opt-out erases the user */
-        if (u) {
-            pc_user_drop(ctx, s, u, true);
-            s->st.forgotten++;
-        }
+        pc_forget(ctx, s, pseudo);
         s->st.applied++;
         goto out;
     }

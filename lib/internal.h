@@ -196,6 +196,9 @@ pc_stripe *pc_stripe_of(pacing_ctx *ctx, uint64_t pseudo);
 /* Remove a user; with drop_pending its pending decisions are dropped
  * unlearned (forget), otherwise they stay, unchained (eviction). */
 void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, bool drop_pending);
+/* Erase everything about a pseudonym in its stripe (user, pending
+ * decisions, log entries); true if the user was in the table. */
+bool pc_forget(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo);
 void pc_lock(pacing_ctx *ctx, pc_stripe *s);
 void pc_unlock(pacing_ctx *ctx, pc_stripe *s);
 

@@ -176,12 +176,9 @@ void pc_rng_fork(const pc_rng *r, pc_rng *out);
  * negent(p) = p ln p + (1-p) ln(1-p) cached by the callers. */
 static inline double pc_negent(double p)
 {
-    double r = 0.0;
-    if (p > 0.0)
-        r += p * pc_log(p);
-    if (p < 1.0)
-        r += (1.0 - p) * pc_log(1.0 - p);
-    return r;
+    if (!(p > 0.0 && p < 1.0))
+        return 0.0;
+    return p * pc_log(p) + (1.0 - p) * pc_log(1.0 - p);
 }
 
 /* Solve n * d(p, q) = target for q on the side of p given by `up`

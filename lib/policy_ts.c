@@ -53,8 +53,11 @@ typedef struct ts_state {
     double second;       /* >= the highest mean of the other actions */
     int ref;             /* m_ref is set */
     /* a reference maximum: about 5 posterior standard deviations below
-     * the best action's centre, with its logarithms */
-    double m_ref, lm_ref, l1m_ref;
+     * the centre of action ref_arm (the best), with its logarithms, and
+     * the Z of ref_arm's signed-root sampler for which theta = m_ref */
+    double m_ref, lm_ref, l1m_ref, z_ref;
+    uint32_t ref_arm;
+    uint32_t pad;
     ts_arm arm[];
 } ts_state;
 
@@ -120,6 +123,14 @@ static void ts_kref(const ts_state *s, ts_arm *a)
     a->kref = kd >= 53.0 ? 54 : (kd > 0.0 ? (int)kd + 1 : 1);
 }
 
+/* The Z of ref_arm's sampler whose theta is m_ref (< its centre). */
+static double ts_zref(const ts_state *s)
+{
+    const ts_arm *b = &s->arm[s->ref_arm];
+    double dd = b->negent - b->p * s->lm_ref - (1.0 - b->p) * s->l1m_ref;
+    return -sqrt(2.0 * b->N * (dd > 0.0 ? dd : 0.0));
+}
+
 /* Keep `best` and the reference maximum current after the statistics of
  * action a (or of all actions, a == PC_NONE) changed. */
 static void ts_maintain(ts_state *s, uint32_t a)
@@ -158,6 +169,7 @@ static void ts_maintain(ts_state *s, uint32_t a)
                 s->m_ref = m;
                 s->lm_ref = pc_log(m);
                 s->l1m_ref = pc_log(1.0 - m);
+                s->ref_arm = s->best;
             } else {
                 s->ref = 0;
             }
@@ -173,6 +185,7 @@ static void ts_maintain(ts_state *s, uint32_t a)
     } else {
         ts_kref(s, &s->arm[a]);
     }
+    s->z_ref = s->ref ? ts_zref(s) : 0.0;
 }
 
 static void ts_init(void *st, uint32_t k, uint32_t d, const double *p)
@@ -249,6 +262,10 @@ static double normal_tail_inv(double u)
     }
     return z;
 }
+
+/* The bit test with the reference's k is used from this k on (a fallback
+ * to erfc in at most 1/8 of the cases); below, Z is drawn as a normal. */
+#define PC_TS_KREF_MIN 3
 
 /* Below this (Z needed to win < 3) an action's Z is drawn as a normal. */
 #define PC_TS_DIRECT_KD (9.0 * PC_INV_2LN2)
@@ -400,13 +417,20 @@ static uint32_t ts_draw(const ts_state *s, pc_rng *rng, const uint32_t *idx,
     pc_argmax_init(&u.m);
     u.mkey = -1.0;
     u.lm = u.l1m = 0.0;
-    ts_consider(s, &u, r, idx[anchor], scale, 1);
-    if (scale) {
+    const uint32_t aa = idx[anchor];
+    const ts_arm *xa = &s->arm[aa];
+    if (scale || !s->ref || aa != s->ref_arm || xa->sampler != SAMPLER_APPROX) {
+        ts_consider(s, &u, r, aa, scale, 1);
         for (uint32_t j = 0; j < n; j++)
             if (j != anchor)
                 ts_consider(s, &u, r, idx[j], scale, 0);
     } else {
-        int use_ref = s->ref && u.m.best >= s->m_ref; /* m only grows */
+        /* The anchor is the reference's action: its theta >= m_ref iff its
+         * Z >= z_ref, and then the other actions' bit tests need no theta:
+         * theta is solved for (`pending` cleared) only when some action
+         * needs the actual maximum. */
+        double z0 = pc_rng_normal_i(r);
+        int pending = 1, use_ref = z0 >= s->z_ref;
         uint64_t pool = 0;
         int bits = 0;
         for (uint32_t j = 0; j < n; j++) {
@@ -415,11 +439,15 @@ static uint32_t ts_draw(const ts_state *s, pc_rng *rng, const uint32_t *idx,
             uint32_t a = idx[j];
             const ts_arm *x = &s->arm[a];
             int k = x->kref;
-            if (!use_ref || k < 7) {
+            if (!use_ref || k < PC_TS_KREF_MIN) {
+                if (pending) {
+                    pending = 0;
+                    ts_enter(&u, r, aa, xa, 1.0, z0);
+                }
                 ts_consider(s, &u, r, a, NULL, 0);
                 continue;
             }
-            /* m >= m_ref > p: the bit test with kref <= k(m) bits */
+            /* max >= m_ref > p: the bit test with kref <= k(max) bits */
             if (k > 53)
                 continue; /* Q(z_m) < 2^-54 <= U */
             if (bits < k) {
@@ -431,6 +459,10 @@ static uint32_t ts_draw(const ts_state *s, pc_rng *rng, const uint32_t *idx,
             bits -= k;
             if (top)
                 continue; /* U >= 2^-k >= Q(z_m): loses */
+            if (pending) {
+                pending = 0;
+                ts_enter(&u, r, aa, xa, 1.0, z0);
+            }
             /* U = 2^-k V, V uniform */
             uint64_t b = pc_rng_next_i(r);
             double v = ((double)(b >> 11) + 0.5) * 0x1.0p-53;
@@ -445,7 +477,7 @@ static uint32_t ts_draw(const ts_state *s, pc_rng *rng, const uint32_t *idx,
         }
     }
     *rng = lr;
-    if (u.m.arm == PC_NONE) /* only NaN values: cannot happen, be safe */
+    if (u.m.arm == PC_NONE) /* pending, or only NaN values */
         u.m.arm = idx[anchor];
     return u.m.arm;
 }
@@ -550,7 +582,8 @@ static int ts_check(const void *st, uint32_t k, uint32_t d, const double *p)
         s->prior_a != p[0] || s->prior_b != p[1] || s->gamma != p[2] ||
         s->best >= k || (s->ref != 0 && s->ref != 1) || s->second != s->second)
         return -1;
-    if (s->ref && !(s->m_ref > 0.0 && s->m_ref < 1.0 &&
+    if (s->ref && !(s->m_ref > 0.0 && s->m_ref < 1.0 && s->ref_arm < k &&
+                    s->arm[s->ref_arm].sampler == SAMPLER_APPROX &&
                     s->lm_ref == pc_log(s->m_ref) &&
                     s->l1m_ref == pc_log(1.0 - s->m_ref)))
         return -1;
@@ -565,6 +598,9 @@ static int ts_check(const void *st, uint32_t k, uint32_t d, const double *p)
         if (memcmp(&t, x, sizeof t) != 0)
             return -1;
     }
+    /* (after the arms: ts_zref reads ref_arm's checked statistics) */
+    if (s->z_ref != (s->ref ? ts_zref(s) : 0.0))
+        return -1;
     return 0;
 }
 

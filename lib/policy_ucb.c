@@ -61,6 +61,8 @@ static size_t ucb_size(uint32_t k, uint32_t d, const double *p)
     return sizeof(ucb_state) + (size_t)k * sizeof(ucb_arm);
 }
 
+static void ucb_refresh(ucb_arm *a);
+
 static void ucb_init(void *st, uint32_t k, uint32_t d, const double *p)
 {
     (void)d;
@@ -70,6 +72,8 @@ static void ucb_init(void *st, uint32_t k, uint32_t d, const double *p)
     s->gamma = p[1];
     s->untried = k;
     s->second = 0.0;
+    for (uint32_t a = 0; a < k; a++)
+        ucb_refresh(&s->arm[a]);
 }
 
 static void ucb_refresh(ucb_arm *a)
@@ -321,9 +325,10 @@ static double klucb_index(ucb_arm *x, double bound, double *lq, double *l1q)
             a += pc_log1p_series(u);
             b += pc_log1p_series(v);
             q = qn;
+            /* Newton's remaining error ~ step^2 / (2 (q - p)): stop at a
+             * relative precision of 1e-10 of the index's width q - p */
             double dq = q - p;
-            if (fabs(step) <= 1e-13 ||
-                (fabs(step) <= 0.1 * dq && step * step <= 2e-13 * dq)) {
+            if (fabs(step) <= 1e-15 || step * step <= 2e-10 * dq * dq) {
                 x->q = q;
                 x->lq = *lq = a;
                 x->l1q = *l1q = b;
@@ -375,8 +380,10 @@ static uint32_t klucb_select(void *st, pc_rng *r, uint64_t eligible,
         for (uint32_t j = 0; j < n; j++) {
             uint32_t i = idx[j];
             ucb_arm *y = &s->arm[i];
-            if (i == anchor || (y->mean < m.best && m.best < 1.0 &&
-                                y->ka - y->kb * lm - y->kc * l1m > bound))
+            if (i == anchor)
+                continue;
+            if (y->mean < m.best && m.best < 1.0 &&
+                y->ka - y->kb * lm - y->kc * l1m > bound)
                 continue;
             if (y->mean < m.best && m.best > 1.0)
                 continue;

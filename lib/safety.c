@@ -69,8 +69,8 @@ static void veto(pacing_rule_result *r, uint32_t reason, double d0, double d1)
 /* Seconds, as "12.3 s", "5 min", "2 h". */
 static void fmt_dur(char *b, size_t n, double ms)
 {
-    if (ms < 60000)
-        snprintf(b, n, "%.3g s", ms / 1000.0);
+    if (ms < 60000) /* exact to the ms: 19.999 s must not read as 20 s */
+        snprintf(b, n, "%.6g s", ms / 1000.0);
     else if (ms < 3600000)
         snprintf(b, n, "%.3g min", ms / 60000.0);
     else if (ms < 86400000)
@@ -102,13 +102,16 @@ static int r_cap(void *o, const double *p, const pacing_rule_view *v,
     }
     if ((double)count < max)
         return 0;
-    /* ask again when enough of the counted exposures have left the window */
-    int64_t retry = v->now_ms + (int64_t)win;
-    uint32_t excess = count - (uint32_t)max; /* this many must leave, plus 1 */
+    /* ask again when count - max + 1 exposures have left the window. The
+     * count - m oldest are not in the ring and leave first, so the last one
+     * that must leave is the ring's (m - max)-th in-window exposure. When
+     * that index is negative the ones to wait for are older than the ring:
+     * the ring's oldest leaving is then an upper bound. */
+    int64_t retry = v->now_ms + (int64_t)ceil(win);
     if (m > 0) {
-        int k = (int)excess < m ? (int)excess : m - 1;
-        oldest_in = v->exposure_ms[idx[k]];
-        retry = oldest_in + (int64_t)win;
+        int k = m - (int)max;
+        oldest_in = v->exposure_ms[idx[k >= 0 ? k : 0]];
+        retry = oldest_in + (int64_t)ceil(win);
     }
     delay(r, 1, retry, count, max);
     return 0;
@@ -137,7 +140,7 @@ static int r_gap(void *o, const double *p, const pacing_rule_view *v,
     double since = (double)(v->now_ms - last);
     if (since >= p[0])
         return 0;
-    delay(r, 1, last + (int64_t)p[0], p[0], since);
+    delay(r, 1, last + (int64_t)ceil(p[0]), p[0], since);
     return 0;
 }
 
@@ -188,7 +191,7 @@ static int ceiling(const double *p, double value, const pacing_rule_view *v,
     if (value <= p[0])
         return 0;
     if (p[1] > 0.0)
-        delay(r, 1, v->now_ms + (int64_t)p[1], value, p[0]);
+        delay(r, 1, v->now_ms + (int64_t)ceil(p[1]), value, p[0]);
     else
         veto(r, 1, value, p[0]);
     return 0;
@@ -256,13 +259,13 @@ static int r_sensitive(void *o, const double *p, const pacing_rule_view *v,
     int64_t now = v->now_ms;
     if (v->last_error_ms >= 0 && v->last_error_ms <= now &&
         (double)(now - v->last_error_ms) < p[0]) {
-        delay(r, 1, v->last_error_ms + (int64_t)p[0], p[0],
+        delay(r, 1, v->last_error_ms + (int64_t)ceil(p[0]), p[0],
               (double)(now - v->last_error_ms));
         return 0;
     }
     if (v->form_started_ms >= 0 && v->form_started_ms <= now &&
         (double)(now - v->form_started_ms) < p[1])
-        delay(r, 2, v->form_started_ms + (int64_t)p[1], p[1],
+        delay(r, 2, v->form_started_ms + (int64_t)ceil(p[1]), p[1],
               (double)(now - v->form_started_ms));
     return 0;
 }

@@ -4,8 +4,9 @@
  *            sizes, the configuration hash and a secret fingerprint, and
  *            a CRC32 of the header
  *   body     one zlib stream of the payload
- *   trailer  24 bytes: payload length, compressed length, CRC32 of the
- *            payload, CRC32 of the trailer
+ *   trailer  32 bytes: payload length, compressed length, CRC32 of the
+ *            payload, CRC32 of the compressed body, 4 reserved bytes, CRC32
+ *            of the trailer
  *
  * Saving streams stripe by stripe through deflate, each stripe under its
  * lock. Loading reads everything, inflates, checks every record, and only
@@ -27,7 +28,8 @@
 #define SNAP_MAGIC "PACINGSN"
 #define SNAP_VERSION 1u
 #define HEADER_SIZE 64
-#define TRAILER_SIZE 24
+#define TRAILER_SIZE 32
+#define MAX_ZLIB_RATIO 1100 /* deflate cannot expand more than ~1032:1 */
 #define MAX_SNAPSHOT ((uint64_t)1 << 40)
 
 /* ---- little-endian helpers (the payload is in host order, checked to be
@@ -147,7 +149,7 @@ typedef struct {
     z_stream z;
     uint8_t out[1 << 16];
     uint64_t payload_len, compressed_len;
-    uint32_t crc;
+    uint32_t crc, zcrc;
     int failed; /* a status */
 } writer;
 
@@ -160,6 +162,7 @@ static int w_flush(writer *w, int flush)
         if (zr == Z_STREAM_ERROR)
             return PACING_E_IO;
         size_t have = sizeof w->out - w->z.avail_out;
+        w->zcrc = (uint32_t)crc32(w->zcrc, w->out, (uInt)have);
         if (have && w->write(w->opaque, w->out, have) != 0)
             return PACING_E_IO;
         w->compressed_len += have;
@@ -241,6 +244,8 @@ static int write_payload(writer *w)
                 w_put(w, &s->pend[k], sizeof(pc_pending));
             }
         w_u32(w, s->seq);
+        w_u32(w, s->pend_head);
+        w_u32(w, s->pend_tail);
         w_put(w, &s->st, sizeof s->st);
         pc_unlock(ctx, s);
     }
@@ -252,6 +257,7 @@ static int write_payload(writer *w)
         w_put(w, p->decisions, sizeof(uint64_t) * p->k);
         w_put(w, p->rewards, sizeof(uint64_t) * p->k);
         w_put(w, p->last_update, sizeof(int64_t) * p->k);
+        w_u64(w, p->n_learned);
         w_put(w, p->state, p->state_size);
         if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
             pthread_mutex_unlock(&p->lock);
@@ -285,7 +291,7 @@ PACING_API int pacing_snapshot_write(pacing_ctx *ctx, pacing_write_fn write,
     w->ctx = ctx;
     w->write = write;
     w->opaque = opaque;
-    w->crc = (uint32_t)crc32(0, NULL, 0);
+    w->crc = w->zcrc = (uint32_t)crc32(0, NULL, 0);
     if (deflateInit(&w->z, 1) != Z_OK) {
         pc_free(ctx, w, sizeof *w);
         return pc_fail(ctx, PACING_E_NOMEM, "snapshot_write: deflateInit failed");
@@ -302,7 +308,9 @@ PACING_API int pacing_snapshot_write(pacing_ctx *ctx, pacing_write_fn write,
         put64(t, w->payload_len);
         put64(t + 8, w->compressed_len);
         put32(t + 16, w->crc);
-        put32(t + 20, (uint32_t)crc32(0, t, 20));
+        put32(t + 20, w->zcrc);
+        put32(t + 24, 0);
+        put32(t + 28, (uint32_t)crc32(0, t, 28));
         if (write(opaque, t, sizeof t) != 0)
             rc = PACING_E_IO;
     }
@@ -465,7 +473,7 @@ typedef struct {
     uint32_t n_users;
     const uint8_t *pend;
     uint32_t n_pend;
-    uint32_t seq;
+    uint32_t seq, pend_head, pend_tail;
     pc_stripe_stats st;
 } staged_stripe;
 
@@ -521,16 +529,20 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
                 return corrupt(ctx, "bad pending decision");
             prev_slot = slot;
         }
-        if (!take32(&c, &ss->seq) || !take(&c, &ss->st, sizeof ss->st))
+        if (!take32(&c, &ss->seq) || !take32(&c, &ss->pend_head) ||
+            !take32(&c, &ss->pend_tail) || !take(&c, &ss->st, sizeof ss->st))
             return corrupt(ctx, "truncated stripe");
+        if (ss->pend_head >= s->n_pend || ss->pend_tail >= s->n_pend)
+            return corrupt(ctx, "bad pending ring position");
     }
     sg->points = c.p;
     for (uint32_t i = 0; i < ctx->n_points; i++) {
         const pc_point *p = ctx->points[i];
-        size_t need = sizeof(pc_rng) + 3 * sizeof(uint64_t) * p->k + p->state_size;
+        size_t need = sizeof(pc_rng) + (3 * (size_t)p->k + 1) * sizeof(uint64_t) +
+                      p->state_size;
         if (c.left < need)
             return corrupt(ctx, "truncated point");
-        const uint8_t *st = c.p + sizeof(pc_rng) + 3 * sizeof(uint64_t) * p->k;
+        const uint8_t *st = c.p + sizeof(pc_rng) + (3 * (size_t)p->k + 1) * sizeof(uint64_t);
         pc_rng rng;
         memcpy(&rng, c.p, sizeof rng);
         if ((rng.s[0] | rng.s[1] | rng.s[2] | rng.s[3]) == 0)
@@ -618,6 +630,8 @@ static void commit(pacing_ctx *ctx, const staged *sg)
             s->pend_used++;
         }
         s->seq = ss->seq;
+        s->pend_head = ss->pend_head;
+        s->pend_tail = ss->pend_tail;
         s->st = ss->st; /* counters as saved */
     }
     const uint8_t *q = sg->points;
@@ -631,6 +645,8 @@ static void commit(pacing_ctx *ctx, const staged *sg)
         q += sizeof(uint64_t) * p->k;
         memcpy(p->last_update, q, sizeof(int64_t) * p->k);
         q += sizeof(int64_t) * p->k;
+        p->n_learned = get64(q);
+        q += 8;
         memcpy(p->state, q, p->state_size);
         q += p->state_size;
     }
@@ -673,12 +689,22 @@ static int load_bytes(pacing_ctx *ctx, const uint8_t *buf, size_t len)
         return pc_fail(ctx, PACING_E_CONFIG,
                        "snapshot: made with another configuration");
     const uint8_t *t = buf + len - TRAILER_SIZE;
-    if (get32(t + 20) != (uint32_t)crc32(0, t, 20))
+    if (get32(t + 28) != (uint32_t)crc32(0, t, 28) || get32(t + 24) != 0)
         return corrupt(ctx, "trailer checksum mismatch (truncated?)");
     uint64_t plen = get64(t), clen = get64(t + 8);
     if (clen != len - HEADER_SIZE - TRAILER_SIZE || plen > MAX_SNAPSHOT ||
-        plen > SIZE_MAX / 2)
+        plen > SIZE_MAX / 2 || plen > clen * MAX_ZLIB_RATIO + 1024)
         return corrupt(ctx, "bad lengths");
+    /* the compressed bytes themselves: a flipped bit that inflate would
+     * not notice is caught here */
+    uint32_t zcrc = (uint32_t)crc32(0, NULL, 0);
+    for (uint64_t off = 0; off < clen;) {
+        uInt n = clen - off > (1u << 30) ? (1u << 30) : (uInt)(clen - off);
+        zcrc = (uint32_t)crc32(zcrc, buf + HEADER_SIZE + off, n);
+        off += n;
+    }
+    if (zcrc != get32(t + 20))
+        return corrupt(ctx, "compressed body checksum mismatch");
     uint8_t *payload = pc_alloc(ctx, plen ? plen : 1);
     if (!payload)
         return pc_fail(ctx, PACING_E_NOMEM, "snapshot: out of memory (%llu bytes)",

@@ -249,17 +249,31 @@ PACING_API int pacing_pseudonym(const pacing_ctx *ctx, const void *user,
     return PACING_OK;
 }
 
+bool pc_forget(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo)
+{
+    pc_user *u = pc_user_find(s, pseudo);
+    if (u) {
+        pc_user_drop(ctx, s, u, true);
+        s->st.forgotten++;
+    }
+    /* decisions of an evicted or expired incarnation are unchained: scrub
+     * them too, and the log */
+    for (uint32_t k = 0; k < s->n_pend && s->pend_used > 0; k++)
+        if (s->pend[k].id != 0 && s->pend[k].pseudo == pseudo) {
+            memset(&s->pend[k], 0, sizeof s->pend[k]);
+            s->pend_used--;
+        }
+    pc_log_forget(ctx, pseudo);
+    return u != NULL;
+}
+
 PACING_API int pacing_forget_pseudonym(pacing_ctx *ctx, uint64_t pseudonym)
 {
     if (!ctx)
         return pc_fail(ctx, PACING_E_NULL, "forget: ctx is NULL");
     pc_stripe *s = pc_stripe_of(ctx, pseudonym);
     pc_lock(ctx, s);
-    pc_user *u = pc_user_find(s, pseudonym);
-    if (u) {
-        pc_user_drop(ctx, s, u, true);
-        s->st.forgotten++;
-    }
+    bool u = pc_forget(ctx, s, pseudonym);
     pc_unlock(ctx, s);
     if (!u)
         return pc_fail(ctx, PACING_E_NOTFOUND, "forget: no such user");

@@ -435,6 +435,7 @@ static void test_minimal(void **state)
 {
     (void)state;
     pacing_ctx *ctx = load_string("version: 1\n");
+    assert_string_equal(pacing_errmsg(NULL), ""); /* no stale message */
     assert_int_equal(ctx->n_points, 0);
     assert_int_equal(ctx->n_rules, 0);
     pacing_ctx_free(ctx);
@@ -497,6 +498,7 @@ static const bad_case bad_cases[] = {
     {"version: 1\noptions:\n  capacity: lots\n", 3, 13,
      "options.capacity: expected a number, got a string 'lots'"},
     {"version: 1\noptions:\n  capacity: 1.5\n", 3, 13, "expected a whole number"},
+    {"version: 1\noptions:\n  seed: 1e300\n", 3, 9, "1e300 is out of range"},
     {"version: 1\noptions:\n  stripes: 3\n", 3, 12, "not a power of two"},
     {"version: 1\noptions:\n  capacity: 4\n  stripes: 8\n", 4, 12,
      "exceeds capacity"},
@@ -619,7 +621,7 @@ static const bad_case bad_cases[] = {
     {"version: 1\noptions: {max_points: 1}\npoints:\n"
      "  - {name: a, actions: [x, y], policy: ucb1}\n"
      "  - {name: b, actions: [x, y], policy: ucb1}\n",
-     5, 12, "points[1].name: at most 1 points (options.max_points)"},
+     5, 5, "points[1]: at most 1 points (options.max_points)"},
     /* rules */
     {"version: 1\nrules: {rule: min_gap}\n", 2, 8, "rules: expected a list"},
     {"version: 1\nrules:\n  - gap: 20s\n", 3, 5,
@@ -747,6 +749,43 @@ static void test_nomem_half_way(void **state)
         assert_int_equal(s.out, 0);
         assert_true(err.message[0] != '\0');
     }
+}
+
+/* Long lists are cut at the library's limits before anything is
+ * allocated per item; a list of aliases is not expanded. */
+static void test_limits(void **state)
+{
+    (void)state;
+    size_t cap = 200000;
+    char *y = malloc(cap);
+    assert_non_null(y);
+    size_t n = (size_t)snprintf(y, cap, "version: 1\nrules:\n");
+    for (int i = 0; i < 65; i++)
+        n += (size_t)snprintf(y + n, cap - n, "  - rule: consent\n");
+    pacing_config_error err = PACING_CONFIG_ERROR_INIT;
+    pacing_ctx *ctx = NULL;
+    assert_int_equal(pacing_ctx_new_from_yaml_string(y, n, NULL, &ctx, &err),
+                     PACING_E_CONFIG);
+    assert_int_equal(err.line, 67);
+    assert_int_equal(err.column, 5);
+    assert_string_equal(err.message, "rules[64]: at most 64 rules");
+    /* 64 are fine */
+    n -= strlen("  - rule: consent\n");
+    assert_int_equal(pacing_ctx_new_from_yaml_string(y, n, NULL, &ctx, &err),
+                     PACING_OK);
+    assert_int_equal(ctx->n_rules, 64);
+    pacing_ctx_free(ctx);
+
+    /* 20000 aliases of one point: stopped at max_points (64) */
+    n = (size_t)snprintf(y, cap, "version: 1\npoints: [&p {name: a, actions: "
+                         "[x, y], policy: ucb1}");
+    for (int i = 0; i < 20000; i++)
+        n += (size_t)snprintf(y + n, cap - n, ", *p");
+    n += (size_t)snprintf(y + n, cap - n, "]\n");
+    assert_int_equal(pacing_ctx_new_from_yaml_string(y, n, NULL, &ctx, &err),
+                     PACING_E_CONFIG);
+    assert_non_null(strstr(err.message, "points[64]: at most 64 points"));
+    free(y);
 }
 
 /* ---- files and arguments ---- */
@@ -922,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_base_options),
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_nomem_half_way),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_bad_file),
         cmocka_unit_test(test_arguments),

@@ -177,12 +177,17 @@ static size_t bytes_found(const void *mem, size_t n, uint64_t p)
     return c;
 }
 
-/* Everything in the table that names pseudonym p: user slots with it, an
- * index entry finding it, pending decisions with it, and its bytes
- * anywhere in the slots or the pending buffers. */
+/* Everything in the context that names pseudonym p: user slots with it,
+ * an index entry finding it, pending decisions with it, decision-log
+ * entries with it, and its bytes anywhere in the slots, the pending
+ * buffers or the log. */
 static size_t traces(pacing_ctx *ctx, uint64_t p)
 {
     size_t n = 0;
+    const pc_log *l = &ctx->log;
+    for (uint32_t k = 0; k < l->cap; k++)
+        n += l->ring[k].pseudonym == p;
+    n += bytes_found(l->ring, sizeof(pacing_log_entry) * l->cap, p);
     for (uint32_t i = 0; i < ctx->n_stripes; i++) {
         pc_stripe *s = &ctx->stripes[i];
         for (uint32_t k = 0; k < s->n_slots; k++)
@@ -194,6 +199,28 @@ static size_t traces(pacing_ctx *ctx, uint64_t p)
         n += pc_user_find(s, p) != NULL;
     }
     return n;
+}
+
+/* Reads (and so empties) the decision log: entries of pseudonym p, and
+ * all entries. */
+typedef struct {
+    uint64_t p;
+    size_t of_p, all;
+} log_count;
+
+static int count_entry(void *opaque, const pacing_log_entry *e)
+{
+    log_count *c = opaque;
+    c->of_p += e->pseudonym == c->p;
+    c->all++;
+    return 0;
+}
+
+static log_count read_log(pacing_ctx *ctx, uint64_t p)
+{
+    log_count c = {p, 0, 0};
+    assert_int_equal(pacing_log_read(ctx, count_entry, &c, NULL), PACING_OK);
+    return c;
 }
 
 /* ------------------------------------------------------------------ */
@@ -392,9 +419,13 @@ static void run_erasure(uint32_t ctx_flags, uint32_t type, double value,
     history(ctx, "bob", T0);
     uint64_t pa = pseudo_of(ctx, "alice"), pb = pseudo_of(ctx, "bob");
 
+    /* a settled decision of alice's (in the decision log) */
+    pacing_decision d;
+    assert_int_equal(decide_f(ctx, pt, "alice", T0 + 1500, PACING_REQ_CONSENT, &d),
+                     PACING_OK);
+    assert_int_equal(pacing_reward(ctx, d.id, 1.0, T0 + 1600), PACING_OK);
     /* pending decisions of both */
     uint64_t ida[3], idb;
-    pacing_decision d;
     for (int i = 0; i < 3; i++) {
         assert_int_equal(decide_f(ctx, pt, "alice", T0 + 2000 + i,
                                   PACING_REQ_CONSENT, &d),
@@ -409,9 +440,9 @@ static void run_erasure(uint32_t ctx_flags, uint32_t type, double value,
     pacing_decision_stats ds0 = dstats(ctx);
     assert_int_equal(s0.users, 2);
     assert_int_equal(ds0.pending, 4);
-    /* before: alice is in the table (slot, index, pending) */
+    /* before: alice is in the table (slot, index, pending, log) */
     size_t before = traces(ctx, pa);
-    if (before < 5)
+    if (before < 7)
         fail_msg("only %zu traces of alice before the erasure", before);
     pacing_scores bob0 = PACING_SCORES_INIT;
     assert_int_equal(pacing_scores_get(ctx, "bob", 3, T0 + 3000, &bob0), PACING_OK);
@@ -475,6 +506,11 @@ static void run_erasure(uint32_t ctx_flags, uint32_t type, double value,
     assert_int_equal(pacing_push(ctx, &ev), PACING_OK);
     assert_int_equal(stats(ctx).users_forgotten, s1.users_forgotten);
     assert_int_equal(stats(ctx).users, 1);
+
+    /* the public log has bob's settled decision and nothing of alice */
+    log_count lc = read_log(ctx, pa);
+    assert_int_equal(lc.of_p, 0);
+    assert_int_equal(lc.all, 1); /* bob's, settled with the default reward */
 }
 
 static void test_opt_out_erases_user(void **state)
@@ -586,6 +622,10 @@ static void test_opt_out_after_eviction_leaves_no_trace(void **state)
     pacing_ctx *ctx = new_ctx_opts(0, 2, 1); /* one stripe of 2 users */
     uint32_t pt = add_point(ctx, "pt", 0);
     pacing_decision d;
+    /* one decision settled (in the decision log), one pending */
+    assert_int_equal(decide_f(ctx, pt, "alice", T0 - 1000, PACING_REQ_CONSENT, &d),
+                     PACING_OK);
+    assert_int_equal(pacing_reward(ctx, d.id, 1.0, T0 - 900), PACING_OK);
     assert_int_equal(decide_f(ctx, pt, "alice", T0, PACING_REQ_CONSENT, &d),
                      PACING_OK);
     uint64_t id = d.id;
@@ -599,16 +639,20 @@ static void test_opt_out_after_eviction_leaves_no_trace(void **state)
 
     assert_int_equal(push_f(ctx, "alice", PACING_EV_OPT_OUT, T0 + 300, 0, 0),
                      PACING_OK);
-    size_t left = traces(ctx, pseudo_of(ctx, "alice"));
+    uint64_t pa = pseudo_of(ctx, "alice");
+    size_t left = traces(ctx, pa);
     int rc = pacing_reward(ctx, id, 1.0, T0 + 400);
-    if (left != 0 || rc != PACING_E_NOTFOUND)
-        fail_msg("after opt-out: %zu traces of the user's pseudonym remain in "
-                 "the pending buffer and her decision can still be rewarded "
-                 "(reward -> %d): eviction (lib/user.c pc_user_drop with "
-                 "drop_pending false) keeps the pseudonym in unchained "
-                 "pending entries, and the erasure (lib/event.c PRE_ERASE) "
-                 "only drops the chained ones",
-                 left, rc);
+    log_count lc = read_log(ctx, pa);
+    if (left != 0 || rc != PACING_E_NOTFOUND || lc.of_p != 0)
+        fail_msg("after opt-out of an evicted user: %zu traces of the "
+                 "pseudonym remain, her pending decision can still be "
+                 "rewarded (reward -> %d), and the decision log still holds "
+                 "%zu of her entries. lib/event.c (PRE_ERASE) erases only a "
+                 "user present in the table (pc_user_drop, which also calls "
+                 "pc_log_forget), while eviction (lib/user.c pc_user_drop "
+                 "with drop_pending false) keeps the pseudonym in unchained "
+                 "pending entries",
+                 left, rc, lc.of_p);
 }
 
 int main(void)

@@ -62,7 +62,7 @@ static const int all_statuses[] = {
     PACING_E_SIZE,    PACING_E_TYPE,     PACING_E_NAN,     PACING_E_RANGE,
     PACING_E_TOO_OLD, PACING_E_NOMEM,    PACING_E_FULL,    PACING_E_NOTFOUND,
     PACING_E_EXISTS,  PACING_E_CONFIG,   PACING_E_CORRUPT, PACING_E_IO,
-    PACING_E_TIME,
+    PACING_E_TIME,    PACING_E_VETOED,   PACING_E_VERSION,
 };
 #define N_STATUSES (sizeof all_statuses / sizeof all_statuses[0])
 
@@ -81,7 +81,7 @@ static void test_strerror(void **state)
         for (size_t j = 0; j < i; j++)
             assert_string_not_equal(s, pacing_strerror(all_statuses[j]));
     }
-    const int others[] = {2, 1000, -16, -17, INT32_MIN, INT32_MAX};
+    const int others[] = {2, 1000, -18, INT32_MIN, INT32_MAX};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
         const char *s = pacing_strerror(others[i]);
         assert_non_null(s);

@@ -1628,6 +1628,25 @@ static void test_partial_veto(void **state)
     expect_in(t, "by_action says wait for action 0 (not show_a)");
 }
 
+/* One rule against several actions for the same reason is told once. */
+static void test_explain_each_veto_once(void **state)
+{
+    (void)state;
+    pacing_ctx *ctx = new_ctx(23, 0);
+    uint32_t pt = add_point_eps(ctx, "pt", SA_SB_SKIP, 3, 4, 2, 0.0);
+    const double r[3] = {1.0, 0.9, 0.0};
+    train(ctx, pt, 3, r);
+    uint32_t rc = add_rule(ctx, "consent", NULL, NULL, 0);
+    pacing_decision d = ask(ctx, pt, "u", T0);
+    expect_safe(&d, 2, rc, PACING_VETO, 0);
+    assert_int_equal(d.n_vetoes, 2);
+    assert_int_equal(d.vetoes[1].action, 1);
+    const char *t = explain(ctx, &d);
+    const char *first = strstr(t, "no consent");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "no consent"));
+}
+
 /* A rule for one point does not touch another; a global one does. */
 static void test_point_scope(void **state)
 {
@@ -2130,6 +2149,12 @@ static void test_safe_decision(void **state)
     expect_in(t, "delayed pt (skip): min_gap needs 20 s, last shown 12.3 s ago; "
                  "fatigue ");
 
+    /* ... and even when the request marked it ineligible */
+    pacing_decision e;
+    assert_int_equal(decide_full(ctx, pt, "u", T0 + 32400, 0, 0, 0, 2, &e),
+                     PACING_OK);
+    expect_safe(&e, 1, gap, PACING_DELAY, T0 + 40000);
+
     /* the safe action is returned even with other quiet actions eligible */
     pacing_ctx *c2 = new_ctx(43, 0);
     uint32_t p2 = add_point_eps(c2, "pt", SHOW_LATER_NEVER, 3, 6, 2, 0.0);
@@ -2206,6 +2231,19 @@ static void test_vetoed_creates_no_user(void **state)
                  "the user before the rules run",
                  (unsigned long long)before,
                  (unsigned long long)users_held(ctx), rc);
+    /* a safe decision for an unknown user does not create state either
+     * (the state is created only once the policy's decision stands) */
+    pacing_ctx *c2 = new_ctx(47, 0);
+    uint32_t p2 = show_point(c2, "pt");
+    add_rule(c2, "consent", NULL, NULL, 0);
+    before = users_held(c2);
+    pacing_decision e = ask(c2, p2, "stranger", T0);
+    assert_true(e.reasons & PACING_DR_SAFE);
+    assert_true(e.reasons & PACING_DR_NO_USER);
+    assert_int_equal(users_held(c2), before);
+    e = ask_full(c2, p2, "stranger", T0, PACING_REQ_CONSENT, 0, 0);
+    expect_shown(&e);
+    assert_int_equal(users_held(c2), before + 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2330,6 +2368,7 @@ int main(void)
         cmocka_unit_test_teardown(test_rule_order_first_veto_stops, teardown),
         cmocka_unit_test_teardown(test_delays_combine, teardown),
         cmocka_unit_test_teardown(test_partial_veto, teardown),
+        cmocka_unit_test_teardown(test_explain_each_veto_once, teardown),
         cmocka_unit_test_teardown(test_point_scope, teardown),
         cmocka_unit_test_teardown(test_more_vetoes, teardown),
         cmocka_unit_test_teardown(test_custom_rule_view, teardown),

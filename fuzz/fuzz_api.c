@@ -42,6 +42,14 @@
 #define N_USERS 16
 #define MAX_TIME ((int64_t)1 << 53)
 
+/* FUZZ_TRACE=1 in the environment prints every call and its status. */
+static int g_trace;
+#define TRACE(...)                                                             \
+    do {                                                                       \
+        if (g_trace)                                                           \
+            fprintf(stderr, __VA_ARGS__);                                      \
+    } while (0)
+
 /* ---- the program reader ---- */
 
 typedef struct prog {
@@ -274,7 +282,7 @@ static int world_init(world *w, uint8_t cfg)
         rc = pacing_pseudonym(ctx, w->names[i], strlen(w->names[i]), &w->pseudo[i]);
         FZ_CHECK(rc == PACING_OK && w->pseudo[i] != 0, "pseudonym");
     }
-    w->now = FX_T0;
+    w->now = FX_T0 + 14 * 3600000LL; /* 12:13 UTC: outside the quiet hours */
     return 0;
 }
 
@@ -365,6 +373,9 @@ static void op_push(world *w, prog *g)
     gen_event ge;
     gen_event_make(w, g, &ge);
     int rc = pacing_push(w->ctx, &ge.ev);
+    TRACE("push type %u user %d flags 0x%x t %lld value %g ch %u: %d%s\n", ge.ev.type,
+          ge.user, ge.ev.flags, (long long)ge.ev.time_ms, ge.ev.value, ge.ev.channel,
+          rc, ge.valid ? "" : " (invalid)");
     if (ge.valid)
         FZ_EXPECT("pacing_push (valid)", rc, w->ctx, PACING_OK, PACING_DROPPED,
                   PACING_E_TOO_OLD);
@@ -406,6 +417,7 @@ static void op_push_batch(world *w, prog *g)
     }
     size_t done = 99;
     int rc = pacing_push_batch(w->ctx, evs, n, &done);
+    TRACE("push_batch %zu: %d done %zu\n", n, rc, done);
     FZ_EXPECT("pacing_push_batch", rc, w->ctx, PACING_OK, PACING_E_NULL, PACING_E_TYPE,
               PACING_E_NAN, PACING_E_RANGE, PACING_E_INVAL, PACING_E_TIME,
               PACING_E_TOO_OLD);
@@ -504,6 +516,10 @@ static void op_decide(world *w, prog *g)
         rc = pacing_decide(w->ctx, &rq, &d);
         valid = 0;
     }
+    TRACE("decide point %u user %d flags 0x%x inel 0x%llx t %lld: %d action %u "
+          "p %g reasons 0x%x id %llu%s\n", rq.point, user, rq.flags,
+          (unsigned long long)rq.ineligible, (long long)rq.now_ms, rc, d.action,
+          d.propensity, d.reasons, (unsigned long long)d.id, valid ? "" : " (invalid)");
     if (valid && cb < 0xF0)
         FZ_EXPECT("pacing_decide (valid)", rc, w->ctx, PACING_OK, PACING_E_VETOED);
     else
@@ -538,6 +554,8 @@ static void op_reward(world *w, prog *g)
     int ok;
     int64_t t = time_for(w, g, &ok);
     int rc = pacing_reward(w->ctx, id, value, t);
+    TRACE("reward %llu value %g t %lld: %d\n", (unsigned long long)id, value,
+          (long long)t, rc);
     FZ_EXPECT("pacing_reward", rc, w->ctx, PACING_OK, PACING_E_NAN, PACING_E_RANGE,
               PACING_E_TIME, PACING_E_NOTFOUND);
     if (!isfinite(value))
@@ -861,6 +879,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     fz_strict_text = 1;
+    const char *t = getenv("FUZZ_TRACE");
+    g_trace = t && *t && *t != '0';
     return 0;
 }
 
@@ -874,7 +894,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     world_init(w, data[0]);
     check_world(w);
     for (int n = 0; g.left > 0 && n < MAX_OPS; n++) {
-        ops[u8(&g) % N_OPS](w, &g);
+        unsigned op = u8(&g) % N_OPS;
+        TRACE("[%d] op %u\n", n, op);
+        ops[op](w, &g);
         check_world(w);
     }
     world_free(w);

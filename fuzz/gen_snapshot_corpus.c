@@ -16,8 +16,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#define HEADER 64
-#define TRAILER 24
+#define HEADER FX_SNAP_HEADER
+#define TRAILER FX_SNAP_TRAILER
 
 typedef struct {
     unsigned char *data;
@@ -56,19 +56,6 @@ static void put(const char *name, const void *data, size_t len)
     printf("  %-28s %6zu bytes\n", name, len);
 }
 
-static void put32le(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint64_t get64le(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 static void snapshot(pacing_ctx *ctx, buf *b)
 {
     b->len = 0;
@@ -82,14 +69,12 @@ static void snapshot(pacing_ctx *ctx, buf *b)
 /* The uncompressed payload of a snapshot. */
 static unsigned char *payload_of(const buf *s, size_t *plen)
 {
-    const unsigned char *t = s->data + s->len - TRAILER;
-    uLongf n = (uLongf)get64le(t);
-    unsigned char *p = malloc(n ? n : 1);
-    if (!p || uncompress(p, &n, s->data + HEADER, s->len - HEADER - TRAILER) != Z_OK) {
-        fprintf(stderr, "cannot inflate the body\n");
+    unsigned char *p = fx_unwrap(s->data, s->len, plen);
+    if (!p) {
+        fprintf(stderr, "cannot inflate the body: is the layout in "
+                "fuzz/snapshot_fixture.h that of lib/snapshot.c?\n");
         exit(1);
     }
-    *plen = n;
     return p;
 }
 
@@ -145,12 +130,12 @@ int main(int argc, char **argv)
     c[HEADER + 10] ^= 0x5a;
     put("bad-flipped-body", c, basic.len);
     memcpy(c, basic.data, basic.len);
-    put32le(c + 8, 2); /* format version 2, header checksum fixed */
-    put32le(c + 60, (uint32_t)crc32(0, c, 60));
+    fx_put32(c + 8, 2); /* format version 2, header checksum fixed */
+    fx_put32(c + 60, (uint32_t)crc32(0, c, 60));
     put("bad-version", c, basic.len);
     memcpy(c, basic.data, basic.len);
-    c[basic.len - 10] ^= 1; /* the payload CRC, trailer checksum fixed */
-    put32le(c + basic.len - 4, (uint32_t)crc32(0, c + basic.len - TRAILER, 20));
+    c[basic.len - TRAILER + 16] ^= 1; /* the payload CRC, trailer checksum fixed */
+    fx_trailer_fix(c + basic.len - TRAILER);
     put("bad-payload-crc", c, basic.len);
     free(c);
 

@@ -13,7 +13,9 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FX_UNUSED __attribute__((unused))
@@ -286,5 +288,95 @@ static FX_UNUSED int fx_build(pacing_ctx **out, const pacing_allocator *alloc, i
 }
 
 #undef FX_TRY
+
+/* ---- the snapshot file layout (lib/snapshot.c, docs/snapshot-format.md) --
+ * Needed to wrap a fuzzed payload in a valid file and to take a file
+ * apart. fuzz_snapshot checks at start-up that wrapping the fixture's own
+ * payload gives a file that loads, so a change of the layout in lib/ shows
+ * up as a clear start-up failure rather than a silently useless fuzzer.
+ *
+ *   header  64 bytes (magic, version, ..., CRC32 of bytes 0..59 at 60)
+ *   body    zlib stream of the payload
+ *   trailer 32 bytes: u64 payload length, u64 compressed length,
+ *           u32 CRC32 of the payload, u32 CRC32 of the body, u32 0,
+ *           u32 CRC32 of trailer bytes 0..27 */
+#define FX_SNAP_HEADER 64
+#define FX_SNAP_TRAILER 32
+
+static FX_UNUSED void fx_put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static FX_UNUSED void fx_put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static FX_UNUSED uint64_t fx_get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Fill trailer t for a payload and its compressed body. */
+static FX_UNUSED void fx_trailer(unsigned char t[FX_SNAP_TRAILER], const void *payload,
+                                 size_t plen, const void *body, size_t clen)
+{
+    memset(t, 0, FX_SNAP_TRAILER);
+    fx_put64(t, plen);
+    fx_put64(t + 8, clen);
+    fx_put32(t + 16, (uint32_t)crc32(crc32(0, NULL, 0), payload, (uInt)plen));
+    fx_put32(t + 20, (uint32_t)crc32(crc32(0, NULL, 0), body, (uInt)clen));
+    fx_put32(t + 28, (uint32_t)crc32(0, t, 28));
+}
+
+/* Recompute the trailer's own checksum after editing it. */
+static FX_UNUSED void fx_trailer_fix(unsigned char t[FX_SNAP_TRAILER])
+{
+    fx_put32(t + 28, (uint32_t)crc32(0, t, 28));
+}
+
+/* A whole file: header (FX_SNAP_HEADER bytes of a valid snapshot of the
+ * same configuration) + zlib(payload) + trailer, in a malloc'd buffer. */
+static FX_UNUSED unsigned char *fx_wrap(const unsigned char *header, const void *payload,
+                                        size_t plen, size_t *len)
+{
+    uLongf clen = compressBound((uLong)plen);
+    unsigned char *out = malloc(FX_SNAP_HEADER + clen + FX_SNAP_TRAILER);
+    if (!out)
+        return NULL;
+    unsigned char *body = out + FX_SNAP_HEADER;
+    if (compress2(body, &clen, payload, (uLong)plen, 1) != Z_OK) {
+        free(out);
+        return NULL;
+    }
+    memcpy(out, header, FX_SNAP_HEADER);
+    fx_trailer(body + clen, payload, plen, body, clen);
+    *len = FX_SNAP_HEADER + clen + FX_SNAP_TRAILER;
+    return out;
+}
+
+/* The payload of a whole file (malloc'd), or NULL. */
+static FX_UNUSED unsigned char *fx_unwrap(const unsigned char *file, size_t len,
+                                          size_t *plen)
+{
+    if (len < FX_SNAP_HEADER + FX_SNAP_TRAILER)
+        return NULL;
+    const unsigned char *t = file + len - FX_SNAP_TRAILER;
+    uLongf n = (uLongf)fx_get64(t);
+    unsigned char *p = malloc(n ? n : 1);
+    if (!p)
+        return NULL;
+    if (uncompress(p, &n, file + FX_SNAP_HEADER,
+                   len - FX_SNAP_HEADER - FX_SNAP_TRAILER) != Z_OK) {
+        free(p);
+        return NULL;
+    }
+    *plen = n;
+    return p;
+}
 
 #endif

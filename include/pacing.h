@@ -557,9 +557,11 @@ typedef struct pacing_point_spec {
                                      skip); safety rules never veto it and
                                      choosing it records no exposure */
     int32_t safe_action;          /* a quiet action returned when safety
-                                     vetoes every other eligible action;
-                                     -1: none (then all-vetoed is an error
-                                     status, PACING_E_VETOED) */
+                                     vetoes every eligible showing action
+                                     (if the request leaves it eligible);
+                                     -1: none (the policy then picks among
+                                     eligible quiet actions, and with none
+                                     the call fails with PACING_E_VETOED) */
     uint32_t reserved1;           /* must be 0 */
 } pacing_point_spec;
 
@@ -674,9 +676,11 @@ typedef struct pacing_decision {
     double drop_off_risk;
     double attention;
     double engagement;
-    int64_t retry_after_ms;   /* with PACING_DR_SAFE: when to ask again (the
-                                 latest retry-after of the delays; 0 if the
-                                 vetoes name none) */
+    int64_t retry_after_ms;   /* with PACING_DR_SAFE: when to ask again: for
+                                 each delayed showing action the latest
+                                 retry-after of its delays, and the earliest
+                                 of those over the actions; 0 if every
+                                 showing action was vetoed outright */
     uint32_t n_vetoes;        /* entries of vetoes[] used */
     uint32_t reserved1;
     pacing_veto vetoes[4];

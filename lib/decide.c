@@ -791,7 +791,7 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
     int64_t retry;
     uint64_t showing = apply_rules(ctx, p, &view, &eligible, &d, &retry);
     bool all_vetoed = showing != 0 && (eligible & showing) == 0;
-    if (all_vetoed && p->safe_action >= 0) {
+    if (all_vetoed && p->safe_action >= 0 && (eligible & (1ULL << p->safe_action))) {
         d.action = (uint32_t)p->safe_action;
         d.propensity = 1.0;
         d.reasons |= PACING_DR_SAFE;

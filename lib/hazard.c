@@ -152,6 +152,12 @@ void pc_hazard_on_event(pacing_ctx *ctx, pc_user *u, int type, int64_t t)
         return;
     double x[4] = {0, 0, 0, 0};
     if (open) {
+        /* the common case: an event inside the current step changes
+         * nothing here, and costs no score computation */
+        int64_t step = (t - u->session_start_ms) / bin;
+        if (!restart && type != PACING_EV_SESSION_END &&
+            step <= (int64_t)u->hazard_bins)
+            return;
         pc_inputs in;
         pc_inputs_compute(ctx, u, t, &in);
         covariates(ctx, &in, x);

@@ -193,9 +193,11 @@ void pc_user_touch(pc_stripe *s, pc_user *u);
 bool pc_user_expired(const pacing_ctx *ctx, const pc_user *u, int64_t now);
 
 pc_stripe *pc_stripe_of(pacing_ctx *ctx, uint64_t pseudo);
-/* Remove a user; with drop_pending its pending decisions are dropped
- * unlearned (forget), otherwise they stay, unchained (eviction). */
-void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, bool drop_pending);
+/* Remove a user. Its pending decisions are dropped unlearned with the
+ * log entries (DROP_FORGET), kept but unlinked (DROP_EVICT: capacity), or
+ * kept and anonymised (DROP_EXPIRE: retention TTL). */
+enum { DROP_FORGET, DROP_EVICT, DROP_EXPIRE };
+void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, int mode);
 /* Erase everything about a pseudonym in its stripe (user, pending
  * decisions, log entries); true if the user was in the table. */
 bool pc_forget(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo);
@@ -295,6 +297,7 @@ typedef struct pc_rule_mod {
     void (*explain)(void *opaque, const double *params, const pacing_veto *veto,
                     char *buf, size_t len);
     int (*validate)(const double *params, char *why, size_t len); /* built-ins */
+    int validate_bool; /* built-ins: same_* and delay must be 0 or 1 */
     void *opaque;
 } pc_rule_mod;
 

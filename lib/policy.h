@@ -57,7 +57,10 @@ typedef struct pc_policy_vt {
 
     /* Bytes of state for k actions and context dimension d (0 when not
      * contextual), with params p (already range-checked, in the order of
-     * `params`). The state is zeroed memory the caller allocates. */
+     * `params`). The state is zeroed memory the caller allocates.
+     * state_size returns 0 when k or d is out of range (k = 0, k > 64 for
+     * the contextual policies and k > PC_MAX_ARMS for the others, d = 0
+     * or d > PC_MAX_DIM for the contextual ones). */
     size_t (*state_size)(uint32_t k, uint32_t d, const double *p);
     void (*init)(void *st, uint32_t k, uint32_t d, const double *p);
 

@@ -12,8 +12,10 @@
  *     the large-deviation rate of the exact posterior, which is what
  *     Thompson sampling's regret depends on (a plain normal approximation
  *     gets the upper tail of a skewed posterior far too thin and would
- *     under-explore); measured tail probabilities agree with the exact
- *     Beta within about 15% down to 1e-5 (docs/quality.md).
+ *     under-explore). Measured: the upper tail of a low-mean posterior
+ *     within -12%..0% of the exact one down to 1e-5, the short tail
+ *     heavier than exact (more exploration, never less); see
+ *     docs/quality.md.
  * The approximation also makes a step cheap; see ts_draw. */
 #include "policy_impl.h"
 

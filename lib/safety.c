@@ -385,6 +385,7 @@ void pc_rule_builtins(pacing_ctx *ctx)
         }
         if (strcmp(m->name, "frequency_cap") == 0)
             m->validate = v_cap;
+        m->validate_bool = 1;
     }
     ctx->n_rule_mods = (uint32_t)n;
 }
@@ -503,6 +504,12 @@ PACING_API int pacing_rule_add(pacing_ctx *ctx, const pacing_rule_spec *sp,
             return pc_fail(ctx, PACING_E_RANGE, "rule_add %s: %s = %g not in [%g, %g]",
                            m->name, pp->name, pp->value, m->param_lo[k],
                            m->param_hi[k]);
+        /* the built-ins' switches (same_point, same_channel, delay) are 0 or 1 */
+        if (m->validate_bool && (strncmp(pp->name, "same_", 5) == 0 ||
+                                 strcmp(pp->name, "delay") == 0) &&
+            pp->value != 0.0 && pp->value != 1.0)
+            return pc_fail(ctx, PACING_E_RANGE, "rule_add %s: %s = %g must be 0 or 1",
+                           m->name, pp->name, pp->value);
         r.params[k] = pp->value;
     }
     char why[160];

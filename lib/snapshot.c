@@ -90,7 +90,7 @@ uint64_t pc_config_hash(const pacing_ctx *ctx)
     hasher hs = {{0}, 0x5041434E47u};
     memcpy(hs.key, "pacing-config-v1", 16);
     hu64(&hs, ctx->n_stripes);
-    hu64(&hs, ctx->stripes[0].n_slots);
+    hu64(&hs, ctx->capacity);
     hu64(&hs, ctx->stripes[0].n_pend);
     hu64(&hs, ctx->hazard.n_bins);
     hu64(&hs, (uint64_t)ctx->hazard_bin_ms);
@@ -597,7 +597,7 @@ static void commit(pacing_ctx *ctx, const staged *sg)
         const staged_stripe *ss = &sg->stripes[i];
         /* empty the stripe */
         while (s->lru_head != NONE32)
-            pc_user_drop(ctx, s, &s->slots[s->lru_head], true);
+            pc_user_drop(ctx, s, &s->slots[s->lru_head], DROP_EVICT);
         memset(s->pend, 0, sizeof(pc_pending) * s->n_pend);
         s->pend_used = 0;
         s->pend_head = s->pend_tail = 0;

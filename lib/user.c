@@ -45,13 +45,14 @@ int pc_users_init(pacing_ctx *ctx)
     ctx->stripes = pc_alloc(ctx, sizeof(pc_stripe) * n);
     if (!ctx->stripes)
         return PACING_E_NOMEM;
-    uint64_t per = (ctx->capacity + n - 1) / n;
+    /* exactly `capacity` slots: the first capacity % n stripes get one more */
+    uint64_t per = ctx->capacity / n, extra = ctx->capacity % n;
     uint32_t isize = 4;
-    while (isize < 2 * per)
+    while (isize < 2 * (per + (extra != 0)))
         isize <<= 1;
     for (uint32_t i = 0; i < n; i++) {
         pc_stripe *s = &ctx->stripes[i];
-        s->n_slots = (uint32_t)per;
+        s->n_slots = (uint32_t)(per + (i < extra));
         s->index_mask = isize - 1;
         s->lru_head = s->lru_tail = NONE;
         s->free_head = NONE;
@@ -164,7 +165,7 @@ static void pc_user_remove(pc_stripe *s, pc_user *u)
     s->used--;
 }
 
-void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, bool drop_pending)
+void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, int mode)
 {
     uint32_t k = u->pending_head;
     while (k != NONE) {
@@ -172,14 +173,16 @@ void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, bool drop_pending)
         uint32_t next = p->next;
         p->chained = 0;
         p->next = NONE;
-        if (drop_pending) {
+        if (mode == DROP_FORGET) {
             memset(p, 0, sizeof *p);
             s->pend_used--;
+        } else if (mode == DROP_EXPIRE) {
+            p->pseudo = 0; /* the decision stays, no longer linked to anyone */
         }
         k = next;
     }
     u->pending_head = NONE;
-    if (drop_pending)
+    if (mode == DROP_FORGET)
         pc_log_forget(ctx, u->pseudo);
     pc_user_remove(s, u);
 }
@@ -199,16 +202,17 @@ pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
         return u;
     }
     if (u) { /* idle past its TTL: it starts over */
-        pc_user_drop(ctx, s, u, false);
+        pc_user_drop(ctx, s, u, DROP_EXPIRE);
         s->st.expired++;
     }
     if (s->free_head == NONE) {
         pc_user *old = &s->slots[s->lru_tail];
-        if (pc_user_expired(ctx, old, now))
+        bool expired = pc_user_expired(ctx, old, now);
+        if (expired)
             s->st.expired++;
         else
             s->st.evicted++;
-        pc_user_drop(ctx, s, old, false);
+        pc_user_drop(ctx, s, old, expired ? DROP_EXPIRE : DROP_EVICT);
     }
     uint32_t k = s->free_head;
     s->free_head = s->slots[k].lru_next;
@@ -253,7 +257,7 @@ bool pc_forget(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo)
 {
     pc_user *u = pc_user_find(s, pseudo);
     if (u) {
-        pc_user_drop(ctx, s, u, true);
+        pc_user_drop(ctx, s, u, DROP_FORGET);
         s->st.forgotten++;
     }
     /* decisions of an evicted or expired incarnation are unchained: scrub
@@ -303,7 +307,7 @@ PACING_API int pacing_expire(pacing_ctx *ctx, int64_t now_ms, uint64_t *n_expire
         for (uint32_t k = 0; k < s->n_slots; k++) {
             pc_user *u = &s->slots[k];
             if (u->pseudo != 0 && pc_user_expired(ctx, u, now_ms)) {
-                pc_user_drop(ctx, s, u, false);
+                pc_user_drop(ctx, s, u, DROP_EXPIRE);
                 s->st.expired++;
                 n++;
             }

@@ -989,11 +989,18 @@ static void test_determinism(void **state)
 static void test_check_state(void **state)
 {
     (void)state;
-    for (size_t i = 0; pc_policies[i]; i++) {
-        const pc_policy_vt *vt = pc_policies[i];
+    for (size_t i = 0; i < 2 * N_CF + 2; i++) {
+        /* every policy, and the context-free ones also discounted */
+        const pc_policy_vt *vt = pc_policies[i % (N_CF + 2)];
+        int disc = i >= N_CF + 2;
+        if (disc && vt->contextual)
+            continue;
         uint32_t d = vt->contextual ? 3 : 0;
         pol q;
-        pol_new(&q, vt->name, 5, d, NULL);
+        if (disc)
+            pol_new(&q, vt->name, 5, d, "discount", 0.95, NULL);
+        else
+            pol_new(&q, vt->name, 5, d, NULL);
         if (vt->check_state(q.st, 5, d, q.p))
             fail_msg("%s rejects its initial state", vt->name);
         pc_rng r, env;

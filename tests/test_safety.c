@@ -2149,11 +2149,14 @@ static void test_safe_decision(void **state)
     expect_in(t, "delayed pt (skip): min_gap needs 20 s, last shown 12.3 s ago; "
                  "fatigue ");
 
-    /* ... and even when the request marked it ineligible */
+    /* ... but not when the request marked it ineligible: with nothing else
+     * eligible the call fails and records nothing */
     pacing_decision e;
+    pacing_decision_stats s2 = dstats(ctx);
     assert_int_equal(decide_full(ctx, pt, "u", T0 + 32400, 0, 0, 0, 2, &e),
-                     PACING_OK);
-    expect_safe(&e, 1, gap, PACING_DELAY, T0 + 40000);
+                     PACING_E_VETOED);
+    pacing_decision_stats s3 = dstats(ctx);
+    assert_int_equal(s3.decisions, s2.decisions);
 
     /* the safe action is returned even with other quiet actions eligible */
     pacing_ctx *c2 = new_ctx(43, 0);

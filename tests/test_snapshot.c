@@ -32,10 +32,10 @@
 #include "point.h"
 
 #define HEADER_SIZE 64
-#define TRAILER_SIZE 24
-#ifndef STRIPE_TAIL_EXTRA
-#define STRIPE_TAIL_EXTRA 0 /* bytes between a stripe's seq and its counters */
-#endif
+#define TRAILER_SIZE 32
+/* the pending ring's head and tail, between a stripe's seq and its
+ * counters */
+#define STRIPE_RING 8
 
 /* ------------------------------------------------------------------ */
 /* Contexts freed by the teardown, also when an assertion fails        */
@@ -224,9 +224,14 @@ static long mem_read(void *opaque, void *buf, size_t len)
     return (long)n;
 }
 
-/* A snapshot of ctx in memory (kept until teardown). */
+static void check_policy_states(pacing_ctx *ctx);
+
+/* A snapshot of ctx in memory (kept until teardown). Every policy state it
+ * holds is first checked to pass the policy's own check_state, so that a
+ * load failing with "bad policy state" is traced to its policy. */
 static uint8_t *snap_mem(pacing_ctx *ctx, size_t *len)
 {
+    check_policy_states(ctx);
     membuf m = {0};
     int rc = pacing_snapshot_write(ctx, mem_write, &m);
     if (rc != PACING_OK) {
@@ -303,7 +308,7 @@ static void fix_header_crc(uint8_t *s)
 static void fix_trailer_crc(uint8_t *s, size_t len)
 {
     uint8_t *t = s + len - TRAILER_SIZE;
-    wr32(t + 20, (uint32_t)crc32(0, t, 20));
+    wr32(t + 28, (uint32_t)crc32(0, t, 28));
 }
 
 /* The decompressed payload of a snapshot (kept until teardown). */
@@ -335,6 +340,8 @@ static uint8_t *rebuild(const uint8_t *orig, const uint8_t *payload, size_t plen
     wr64(t, plen);
     wr64(t + 8, cl);
     wr32(t + 16, (uint32_t)crc32(0, payload, (uInt)plen));
+    wr32(t + 20, (uint32_t)crc32(0, s + HEADER_SIZE, (uInt)cl));
+    wr32(t + 24, 0);
     *len = HEADER_SIZE + cl + TRAILER_SIZE;
     fix_trailer_crc(s, *len);
     return s;
@@ -364,19 +371,41 @@ static void parse(const pacing_ctx *ctx, const uint8_t *p, size_t plen, layout *
         L->stripe_pend[i] = o;
         L->n_pend[i] = rd32(p + o);
         o += 4 + (size_t)L->n_pend[i] * (4 + sizeof(pc_pending));
-        o += 4 + STRIPE_TAIL_EXTRA + sizeof(pc_stripe_stats);
+        o += 4 + STRIPE_RING + sizeof(pc_stripe_stats);
         assert_true(o <= plen);
     }
     for (uint32_t i = 0; i < ctx->n_points; i++) {
         const pc_point *pt = ctx->points[i];
         L->point[i] = o;
-        L->point_state[i] = o + sizeof(pc_rng) + 3 * 8 * pt->k;
+        /* generator, decisions[k], rewards[k], last_update[k], rewards
+         * learned, then the policy's state */
+        L->point_state[i] = o + sizeof(pc_rng) + (3 * (size_t)pt->k + 1) * 8;
         o = L->point_state[i] + pt->state_size;
     }
     L->hazard = o;
     o += 4 + 8 * (2 * (size_t)rd32(p + o) + 9);
     L->counters = o;
     assert_int_equal(o + 8, plen);
+}
+
+/* Each point's live policy state passes its policy's check_state (what a
+ * load of it will ask). */
+static void check_policy_states(pacing_ctx *ctx)
+{
+    for (uint32_t i = 0; i < ctx->n_points; i++) {
+        const pc_point *p = ctx->points[i];
+        void *copy = malloc(p->state_size ? p->state_size : 1);
+        assert_non_null(copy);
+        memcpy(copy, p->state, p->state_size);
+        int bad = p->vt->check_state ? p->vt->check_state(copy, p->k, p->d, p->params)
+                                     : -999;
+        free(copy);
+        if (bad)
+            fail_msg("point %u '%s': policy %s rejects its own live state "
+                     "(check_state returned %d after %llu rewards): a snapshot "
+                     "of it will not load (\"bad policy state\")", i, p->name,
+                     p->vt->name, bad, (unsigned long long)p->n_learned);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1009,6 +1038,30 @@ static void test_load_replaces_state(void **state)
     run_both(a, b, &wa, 300, "decisions after replacing");
 }
 
+/* The decision log is not part of the learned state: a load leaves the
+ * entries already in it (docs/snapshot-format.md), whoever they are
+ * about. */
+static void test_load_keeps_log(void **state)
+{
+    (void)state;
+    pacing_ctx *a = build(V_BASE);
+    workload wa = wl_make(13, 0, 30, T0);
+    run(a, &wa, 300);
+    size_t len;
+    uint8_t *s = snap_mem(a, &len);
+
+    pacing_ctx *b = build(V_BASE), *c = build(V_BASE);
+    workload wb = wl_make(14, 0, 30, T0 + 1000); /* the same users as a */
+    run_both(b, c, &wb, 400, "before");
+    expect_load_ok(b, load_mem(b, s, len, 0), "load into a used context");
+    entries *lb = drain(b), *lc = drain(c);
+    assert_true(lc->n > 0);
+    if (lb->n != lc->n)
+        fail_msg("the load removed %zu of the %zu log entries", lc->n - lb->n,
+                 lc->n);
+    expect_same_log(lb, lc, "the log after a load");
+}
+
 /* An empty context round-trips too. */
 static void test_empty_round_trip(void **state)
 {
@@ -1283,6 +1336,14 @@ static void test_damaged_inputs(void **state)
     wr32(t + 16, rd32(t + 16) ^ 0x8000);
     fix_trailer_crc(bad, len);
     try_mem(&e, bad, len, PACING_E_CORRUPT, "payload CRC");
+    memcpy(bad, s, len);
+    wr32(t + 20, rd32(t + 20) ^ 0x10);
+    fix_trailer_crc(bad, len);
+    try_mem(&e, bad, len, PACING_E_CORRUPT, "compressed body CRC");
+    memcpy(bad, s, len);
+    wr32(t + 24, 1);
+    fix_trailer_crc(bad, len);
+    try_mem(&e, bad, len, PACING_E_CORRUPT, "reserved trailer bytes not 0");
 
     /* extra bytes after the trailer, or two snapshots end to end */
     memcpy(bad, s, len);
@@ -1402,6 +1463,17 @@ static void test_damaged_inputs(void **state)
         wr32(p2 + L.stripe_pend[pj], 1u << 30);
         r = rebuild(s, p2, plen, &rlen);
         try_mem(&e, r, rlen, PACING_E_CORRUPT, "huge pending count");
+        /* the ring's head and tail (after the stripe's seq) */
+        size_t ring = L.stripe_pend[pj] + 4 +
+                      (size_t)L.n_pend[pj] * (4 + sizeof(pc_pending)) + 4;
+        memcpy(p2, pl, plen);
+        wr32(p2 + ring, 1u << 20);
+        r = rebuild(s, p2, plen, &rlen);
+        try_mem(&e, r, rlen, PACING_E_CORRUPT, "pending ring head out of range");
+        memcpy(p2, pl, plen);
+        wr32(p2 + ring + 4, UINT32_MAX);
+        r = rebuild(s, p2, plen, &rlen);
+        try_mem(&e, r, rlen, PACING_E_CORRUPT, "pending ring tail out of range");
     }
 
     /* each point's generator and policy state */
@@ -1660,6 +1732,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_replaces_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_keeps_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_inputs, setup, teardown),

@@ -1,0 +1,3 @@
+module libpacing.invalid/pacing
+
+go 1.19

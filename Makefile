@@ -157,8 +157,13 @@ $(BUILD)/hdrcheck/%.ok: include/%.h
 # tests/test_config.c runs the pacing command named by PACING_TOOL.
 test valgrind: export PACING_TOOL = $(BUILD)/pacing
 
-test: $(HDRCHECK) $(TESTS) $(CXXTEST) $(TOOL)
-	@$(call run_all,$(TESTS) $(CXXTEST))
+# Suites: scripts that test the bindings, examples and docs against the
+# library of $(BUILD) (not run by test-asan or valgrind).
+SUITES ?= $(sort $(wildcard tests/suites/*.sh))
+
+test: export PACING_BUILD = $(BUILD)
+test: $(HDRCHECK) $(TESTS) $(CXXTEST) $(TOOL) $(EXAMPLES)
+	@$(call run_all,$(TESTS) $(CXXTEST) $(SUITES))
 
 valgrind: TEST_WRAPPER = $(VALGRIND)
 valgrind: $(TESTS) $(CXXTEST) $(TOOL)
@@ -166,7 +171,7 @@ valgrind: $(TESTS) $(CXXTEST) $(TOOL)
 
 test-asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" EXTRA_LDFLAGS="$(ASAN_FLAGS)" test
+	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" EXTRA_LDFLAGS="$(ASAN_FLAGS)" SUITES= test
 
 # ---- examples and benchmarks ---------------------------------------------
 

@@ -12,16 +12,33 @@
  * SPDX-License-Identifier: MIT */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Optional in a harness: called once before the first input. */
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
+
+/* The input being run, named if it crashes. */
+static const char *g_current;
+
+static void on_crash(int sig)
+{
+    static const char msg[] = "\nfuzz replay: crashed on input ";
+    if (g_current) {
+        (void)!write(2, msg, sizeof msg - 1);
+        (void)!write(2, g_current, strlen(g_current));
+        (void)!write(2, "\n", 1);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 
 static int run_file(const char *path)
 {
@@ -68,7 +85,9 @@ static int run_file(const char *path)
     }
     memcpy(exact, buf, len);
     free(buf);
+    g_current = path;
     LLVMFuzzerTestOneInput(exact, len);
+    g_current = NULL;
     free(exact);
     return 0;
 }
@@ -80,6 +99,11 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+    signal(SIGABRT, on_crash);
+    signal(SIGSEGV, on_crash);
+    signal(SIGBUS, on_crash);
+    signal(SIGFPE, on_crash);
+    signal(SIGILL, on_crash);
     if (LLVMFuzzerInitialize)
         LLVMFuzzerInitialize(&argc, &argv);
     int failed = 0, ran = 0;

@@ -11,8 +11,9 @@
  *    negative, and a failed call leaves the context exactly as it was.
  *  - Every struct that crosses the ABI starts with a `size` field that the
  *    caller sets to sizeof(the struct) (the *_INIT macros do it). Fields are
- *    only ever appended, so a program built against an older header keeps
- *    working with a newer library.
+ *    only ever appended. Version 1.0 accepts exactly its own sizes; a later
+ *    1.x library will also accept the sizes of every earlier 1.x header, so
+ *    programs built against an older header keep working.
  *  - The library never reads a clock: every call that needs the time takes
  *    it from the caller, in milliseconds.
  *  - Thread-safety is stated on each function; see docs/api.md.
@@ -143,7 +144,8 @@ typedef struct pacing_options {
     uint64_t seed;              /* decision generator seed (0 is a seed) */
     uint32_t max_points;        /* decision points (default 64, max 4096) */
     uint32_t pending_capacity;  /* decisions awaiting reward (default 16384) */
-    int64_t hazard_horizon_ms;  /* drop-off risk horizon H (default 60000) */
+    int64_t hazard_horizon_ms;  /* drop-off risk horizon H (default 60000,
+                                   at most 1024 steps of hazard_bin_ms) */
     int64_t hazard_bin_ms;      /* hazard model time step (default 10000) */
     uint32_t log_capacity;      /* decision log entries (default 4096,
                                    max 2^24) */
@@ -163,8 +165,9 @@ PACING_API void pacing_options_init(pacing_options *opts);
  * PACING_E_NAN or PACING_E_INVAL (an option, see the message),
  * PACING_E_NOMEM, PACING_E_IO (no random secret or seed from the OS).
  * The table of `capacity` users and the pending-decision buffer are
- * allocated here; afterwards only configuration calls (pacing_point_add)
- * allocate, and push, decide and reward never do.
+ * allocated here; afterwards only configuration calls (pacing_point_add),
+ * snapshots and YAML loading allocate; push, decide, reward and settle
+ * never do.
  * Thread-safe (creates independent contexts). */
 PACING_API int pacing_ctx_new(const pacing_options *opts, pacing_ctx **out);
 
@@ -585,6 +588,16 @@ PACING_API int pacing_point_add(pacing_ctx *ctx, const pacing_point_spec *spec,
 PACING_API int pacing_point_find(const pacing_ctx *ctx, const char *name,
                                  uint32_t *point_id);
 
+/* The number of decision points (ids are 0 .. count-1). Thread-safe once
+ * configuration is done. */
+PACING_API uint32_t pacing_point_count(const pacing_ctx *ctx);
+
+/* The name of a point, or NULL for an unknown id. Thread-safe. */
+PACING_API const char *pacing_point_name(const pacing_ctx *ctx, uint32_t point);
+
+/* The number of actions of a point, 0 for an unknown id. Thread-safe. */
+PACING_API uint32_t pacing_point_actions(const pacing_ctx *ctx, uint32_t point);
+
 /* The name of action `action` of a point, or NULL. Thread-safe. */
 PACING_API const char *pacing_action_name(const pacing_ctx *ctx,
                                           uint32_t point, uint32_t action);
@@ -662,7 +675,8 @@ typedef struct pacing_top_inputs {
 /* The answer. Initialise with PACING_DECISION_INIT. */
 typedef struct pacing_decision {
     size_t size;              /* sizeof(pacing_decision) */
-    uint64_t id;              /* for pacing_reward; never 0 */
+    uint64_t id;              /* for pacing_reward; 0 only for a safe
+                                 decision (PACING_DR_SAFE), which takes none */
     uint32_t point;
     uint32_t action;          /* index into the point's actions */
     uint32_t reasons;         /* PACING_DR_* */
@@ -700,8 +714,11 @@ typedef struct pacing_decision {
  * Statuses: PACING_E_NULL, PACING_E_SIZE, PACING_E_NOTFOUND (point),
  * PACING_E_INVAL (flags, reserved0, every action ineligible, context_len),
  * PACING_E_NAN (context), PACING_E_RANGE (user_len, channel,
- * utc_offset_min), PACING_E_TIME, PACING_E_VETOED (safety vetoed every
- * eligible action and the point has no safe action).
+ * utc_offset_min), PACING_E_TIME, PACING_E_TOO_OLD (now_ms older than
+ * the user's latest event minus the reorder window), PACING_E_VETOED
+ * (safety vetoed every
+ * eligible action and no safe action was available: the point has none or
+ * the request made it ineligible).
  * Decision ids encode the user's stripe, so identical ids across runs
  * also need the same pseudonym secret (PACING_OPT_SECRET) or one stripe.
  * Never allocates. Thread-safe unless SINGLE_THREAD. */
@@ -713,8 +730,10 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *req,
  * softmax; [-1e6, 1e6] for gaussian_thompson, linucb, linear_thompson).
  * The policy learns one observation and the decision is settled.
  * Statuses: PACING_E_NULL, PACING_E_NAN, PACING_E_RANGE (value),
- * PACING_E_TIME, PACING_E_NOTFOUND (unknown id or already settled:
- * rewarded, expired or forgotten) -- nothing changes then.
+ * PACING_E_TIME (also: before the decision), PACING_E_NOTFOUND (unknown
+ * id or already settled: rewarded, expired or forgotten). Nothing changes
+ * on failure, except that a reward arriving after the window ended
+ * settles the decision as its window's end would have (then NOTFOUND).
  * Thread-safe unless SINGLE_THREAD. */
 PACING_API int pacing_reward(pacing_ctx *ctx, uint64_t decision_id,
                              double value, int64_t now_ms);
@@ -724,7 +743,8 @@ PACING_API int pacing_reward(pacing_ctx *ctx, uint64_t decision_id,
  * before now_ms (implicit rewards or the default reward are applied, or
  * the decision is dropped). This also happens lazily in push, decide and
  * reward for the stripe they touch. *n_settled (if not NULL) receives how
- * many. Thread-safe unless SINGLE_THREAD. */
+ * many. Statuses: PACING_E_NULL, PACING_E_TIME. Thread-safe unless
+ * SINGLE_THREAD. */
 PACING_API int pacing_settle(pacing_ctx *ctx, int64_t now_ms,
                              uint64_t *n_settled);
 
@@ -746,7 +766,7 @@ typedef struct pacing_arm_stats {
 #define PACING_ARM_STATS_INIT {sizeof(pacing_arm_stats), 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0}
 
 /* Read one action's statistics. Statuses: PACING_E_NULL, PACING_E_SIZE,
- * PACING_E_NOTFOUND (point or action). Thread-safe. */
+ * PACING_E_NOTFOUND (point or action). Thread-safe unless SINGLE_THREAD. */
 PACING_API int pacing_arm_stats_get(pacing_ctx *ctx, uint32_t point,
                                     uint32_t action, pacing_arm_stats *out);
 
@@ -761,9 +781,10 @@ typedef struct pacing_decision_stats {
     uint64_t settled_early;       /* pushed out of a full pending buffer */
     uint64_t pending;             /* awaiting reward now */
     uint64_t reward_rejected;     /* unknown, settled or bad rewards */
+    uint64_t safe_decisions;      /* safe actions returned (PACING_DR_SAFE) */
 } pacing_decision_stats;
 
-#define PACING_DECISION_STATS_INIT {sizeof(pacing_decision_stats), 0, 0, 0, 0, 0, 0, 0, 0}
+#define PACING_DECISION_STATS_INIT {sizeof(pacing_decision_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /* Read the decision-layer counters. Statuses: PACING_E_NULL, PACING_E_SIZE.
  * Thread-safe unless SINGLE_THREAD. */
@@ -775,7 +796,7 @@ PACING_API int pacing_decision_stats_get(pacing_ctx *ctx,
  * wide) that ended within it, as learned so far (the Nelson-Aalen
  * increment; the pooled rate where a step has no data), *at_risk (if not
  * NULL) the number of sessions observed at risk there. Statuses:
- * PACING_E_NULL, PACING_E_TIME. Thread-safe. */
+ * PACING_E_NULL, PACING_E_TIME. Thread-safe unless SINGLE_THREAD. */
 PACING_API int pacing_hazard_baseline(pacing_ctx *ctx, int64_t age_ms,
                                       double *hazard, double *at_risk);
 

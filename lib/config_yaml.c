@@ -146,6 +146,7 @@ static const optdef optdefs[] = {
     {"pending_capacity", O_U32, OFF(pending_capacity), 0, 0},
     {"hazard_horizon_ms", O_MS, OFF(hazard_horizon_ms), 0, 0},
     {"hazard_bin_ms", O_MS, OFF(hazard_bin_ms), 0, 0},
+    {"log_capacity", O_U32, OFF(log_capacity), 0, 0},
 };
 #undef OFF
 #define N_OPTS (sizeof optdefs / sizeof optdefs[0])

@@ -235,6 +235,11 @@ static int apply_options(pacing_ctx *c, const pacing_options *o)
     c->hazard_horizon_ms = o->hazard_horizon_ms ? o->hazard_horizon_ms
                                                 : DEFAULT_HAZARD_HORIZON_MS;
     c->hazard_bin_ms = o->hazard_bin_ms ? o->hazard_bin_ms : DEFAULT_HAZARD_BIN_MS;
+    if (c->hazard_horizon_ms / c->hazard_bin_ms > 1024)
+        return pc_fail(NULL, PACING_E_RANGE,
+                       "options.hazard_horizon_ms = %lld is more than 1024 steps "
+                       "of hazard_bin_ms = %lld", (long long)c->hazard_horizon_ms,
+                       (long long)c->hazard_bin_ms);
     c->hl.short_lambda = PACING_LN2 / c->feature_half_life_ms;
     c->hl.long_lambda = PACING_LN2 / c->baseline_half_life_ms;
 
@@ -344,8 +349,8 @@ PACING_API int pacing_ctx_new(const pacing_options *opts, pacing_ctx **out)
     if (rc != PACING_OK) {
         free_parts(c);
         c->alloc.free(c->alloc.opaque, c, sizeof *c);
-        return pc_fail(NULL, rc, "ctx_new: cannot allocate a table of %llu users",
-                       (unsigned long long)tmp.capacity);
+        return pc_fail(NULL, rc, "ctx_new: cannot allocate the context's tables "
+                       "(%llu users)", (unsigned long long)tmp.capacity);
     }
     *out = c;
     return PACING_OK;

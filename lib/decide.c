@@ -479,6 +479,21 @@ const char *pc_point_name(const pacing_ctx *ctx, uint32_t point)
     return point < ctx->n_points ? ctx->points[point]->name : "?";
 }
 
+PACING_API uint32_t pacing_point_count(const pacing_ctx *ctx)
+{
+    return ctx ? ctx->n_points : 0;
+}
+
+PACING_API const char *pacing_point_name(const pacing_ctx *ctx, uint32_t point)
+{
+    return ctx && point < ctx->n_points ? ctx->points[point]->name : NULL;
+}
+
+PACING_API uint32_t pacing_point_actions(const pacing_ctx *ctx, uint32_t point)
+{
+    return ctx && point < ctx->n_points ? ctx->points[point]->k : 0;
+}
+
 PACING_API const char *pacing_action_name(const pacing_ctx *ctx, uint32_t point,
                                           uint32_t action)
 {
@@ -738,6 +753,14 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
         u = pc_user_find(s, pseudo);
         if (u && pc_user_expired(ctx, u, now))
             u = NULL; /* pc_user_get below starts it over */
+        if (u && now < u->last_seen_ms - ctx->reorder_window_ms) {
+            int64_t last = u->last_seen_ms;
+            pc_unlock(ctx, s);
+            return pc_fail(ctx, PACING_E_TOO_OLD,
+                           "decide %s: time %lld is more than %lld ms before the "
+                           "user's latest event at %lld", p->name, (long long)now,
+                           (long long)ctx->reorder_window_ms, (long long)last);
+        }
         if (!u) {
             d.reasons |= PACING_DR_NO_USER;
         } else {
@@ -820,8 +843,10 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
     if (eligible == 0) {
         pc_unlock(ctx, s);
         return pc_fail(ctx, PACING_E_VETOED,
-                       "decide %s: safety vetoed every eligible action and the "
-                       "point has no safe action", p->name);
+                       "decide %s: safety vetoed every eligible action and no "
+                       "safe action is available (%s)", p->name,
+                       p->safe_action < 0 ? "the point has none"
+                                          : "the request made it ineligible");
     }
     if (personal) {
         bool created;
@@ -935,6 +960,13 @@ PACING_API int pacing_reward(pacing_ctx *ctx, uint64_t id, double value,
                        "reward: value %g not in [%g, %g] for policy %s", value,
                        p->r_lo, p->r_hi, p->vt->name);
     }
+    if (now_ms < e->t_ms) {
+        s->st.rw_rejected++;
+        pc_unlock(ctx, s);
+        return pc_fail(ctx, PACING_E_TIME,
+                       "reward: time %lld is before the decision at %lld",
+                       (long long)now_ms, (long long)e->t_ms);
+    }
     if (now_ms >= e->deadline_ms) {
         /* too late: the window already ended */
         settle(ctx, s, e, e->deadline_ms, false);
@@ -1029,6 +1061,7 @@ PACING_API int pacing_decision_stats_get(pacing_ctx *ctx,
         d.rewards_default += s->st.rw_default;
         d.expired_unrewarded += s->st.rw_none;
         d.settled_early += s->st.settled_early;
+        d.safe_decisions += s->st.safe;
         d.pending += s->pend_used;
         d.reward_rejected += s->st.rw_rejected;
         pc_unlock(ctx, s);

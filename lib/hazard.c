@@ -81,12 +81,8 @@ static double baseline(const pc_hazard *h, uint32_t j)
 {
     if (h->at_risk[j] >= 1.0)
         return h->events[j] / h->at_risk[j];
-    double e = 0.0, n = 0.0; /* no data for this step: the pooled rate */
-    for (uint32_t i = 0; i < h->n_bins; i++) {
-        e += h->events[i];
-        n += h->at_risk[i];
-    }
-    return n > 0.0 ? e / n : 0.0;
+    /* no data for this step: the pooled rate (running totals) */
+    return h->total_at_risk > 0.0 ? h->total_events / h->total_at_risk : 0.0;
 }
 
 static double logit(double p)
@@ -119,8 +115,11 @@ static void observe(pc_hazard *h, uint32_t j, int y, const double x[4])
 {
     double p = hazard_x(h, j, x);
     h->at_risk[j] += 1.0;
-    if (y)
+    h->total_at_risk += 1.0;
+    if (y) {
         h->events[j] += 1.0;
+        h->total_events += 1.0;
+    }
     h->n_updates += 1.0;
     double rate = 1.0 / (h->n_updates < 1000.0 ? h->n_updates : 1000.0);
     for (int i = 0; i < 4; i++) {

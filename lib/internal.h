@@ -270,6 +270,7 @@ typedef struct pc_hazard {
     double beta[4];        /* covariate weights */
     double x_mean[4];      /* running mean of covariates */
     double n_updates;
+    double total_at_risk, total_events; /* sums over the bins */
     int ready;
 } pc_hazard;
 

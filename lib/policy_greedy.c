@@ -232,7 +232,7 @@ static int gr_check(const void *st, uint32_t k, uint32_t d, const double *p)
 {
     (void)d;
     const gr_state *s = st;
-    if (s->k != k || s->p0 != p[0] || s->p1 != p[1] || s->gamma != p[2])
+    if (k == 0 || k > PC_MAX_ARMS || s->k != k || s->p0 != p[0] || s->p1 != p[1] || s->gamma != p[2])
         return -1;
     uint32_t untried = 0;
     for (uint32_t a = 0; a < k; a++) {

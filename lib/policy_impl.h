@@ -34,6 +34,8 @@ static inline double pc_log(double x)
     uint64_t ex = b >> 52; /* sign and exponent */
     if (ex - 1u >= 0x7feu)  /* <= 0, subnormal, inf, NaN */
         return log(x);
+    if (b == 0x3ff0000000000000ull) /* ln 1 = 0 exactly */
+        return 0.0;
     int e = (int)ex - 1023;
     uint64_t mb = (b & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
     double m;

@@ -365,7 +365,7 @@ static int lin_check_common(const lin_state *s, uint32_t k, uint32_t d,
 {
     int icpt = p[2] >= 0.5;
     uint32_t D = d + (uint32_t)icpt;
-    if (s->k != k || s->d != d || s->intercept != icpt || s->D != D ||
+    if (k == 0 || k > PC_MAX_ACTIONS || d == 0 || d > PC_MAX_DIM || s->k != k || s->d != d || s->intercept != icpt || s->D != D ||
         s->width != p[0] || s->lambda != p[1] ||
         s->stride != lin_stride(D) ||
         (cholesky && s->draws != pc_param_count(p[3])) ||

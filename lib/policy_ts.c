@@ -580,7 +580,7 @@ static int ts_check(const void *st, uint32_t k, uint32_t d, const double *p)
 {
     (void)d;
     const ts_state *s = st;
-    if (s->k != k || s->draws != pc_param_count(p[3]) ||
+    if (k == 0 || k > PC_MAX_ARMS || s->k != k || s->draws != pc_param_count(p[3]) ||
         s->prior_a != p[0] || s->prior_b != p[1] || s->gamma != p[2] ||
         s->best >= k || (s->ref != 0 && s->ref != 1) || s->second != s->second)
         return -1;
@@ -752,7 +752,7 @@ static int gts_check(const void *st, uint32_t k, uint32_t d, const double *p)
 {
     (void)d;
     const gts_state *s = st;
-    if (s->k != k || s->draws != pc_param_count(p[4]) ||
+    if (k == 0 || k > PC_MAX_ARMS || s->k != k || s->draws != pc_param_count(p[4]) ||
         s->prior_mean != p[0] || s->prior_var != p[1] ||
         s->noise_var != p[2] || s->gamma != p[3])
         return -1;

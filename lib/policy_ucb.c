@@ -264,7 +264,7 @@ static int ucb_check(const void *st, uint32_t k, uint32_t d, const double *p)
 {
     (void)d;
     const ucb_state *s = st;
-    if (s->k != k || s->c != p[0] || s->gamma != p[1] || s->best >= k ||
+    if (k == 0 || k > PC_MAX_ARMS || s->k != k || s->c != p[0] || s->gamma != p[1] || s->best >= k ||
         s->second != s->second)
         return -1;
     double total = 0.0;
@@ -281,7 +281,7 @@ static int ucb_check(const void *st, uint32_t k, uint32_t d, const double *p)
         if (memcmp(&t, x, sizeof t) != 0)
             return -1;
         if (!(x->q >= 0.0 && x->q <= 1.0) || x->lq != x->lq ||
-            x->l1q != x->l1q || x->lq > 0.0 || x->l1q > 0.0)
+            x->l1q != x->l1q || x->lq > 1e-9 || x->l1q > 1e-9)
             return -1;
     }
     if (untried != s->untried || !isfinite(s->total) ||

@@ -661,6 +661,11 @@ static void commit(pacing_ctx *ctx, const staged *sg)
     memcpy(h->x_mean, q, sizeof h->x_mean);
     q += sizeof h->x_mean;
     memcpy(&h->n_updates, q, sizeof h->n_updates);
+    h->total_at_risk = h->total_events = 0.0;
+    for (uint32_t i = 0; i < h->n_bins; i++) {
+        h->total_at_risk += h->at_risk[i];
+        h->total_events += h->events[i];
+    }
     atomic_store_explicit(&ctx->rejected, sg->rejected, memory_order_relaxed);
 }
 

@@ -275,6 +275,8 @@ PACING_API int pacing_forget_pseudonym(pacing_ctx *ctx, uint64_t pseudonym)
 {
     if (!ctx)
         return pc_fail(ctx, PACING_E_NULL, "forget: ctx is NULL");
+    if (pseudonym == 0) /* 0 marks anonymous decisions: never a user */
+        return pc_fail(ctx, PACING_E_INVAL, "forget: pseudonym 0 is never a user");
     pc_stripe *s = pc_stripe_of(ctx, pseudonym);
     pc_lock(ctx, s);
     bool u = pc_forget(ctx, s, pseudonym);
@@ -312,6 +314,16 @@ PACING_API int pacing_expire(pacing_ctx *ctx, int64_t now_ms, uint64_t *n_expire
                 n++;
             }
         }
+        /* decisions of users evicted earlier and idle past the TTL since
+         * then: no longer linked to anyone */
+        if (ctx->user_ttl_ms >= 0)
+            for (uint32_t k = 0; k < s->n_pend; k++) {
+                pc_pending *e = &s->pend[k];
+                if (e->id != 0 && e->pseudo != 0 && !e->chained &&
+                    now_ms - e->t_ms > ctx->user_ttl_ms &&
+                    !pc_user_find(s, e->pseudo))
+                    e->pseudo = 0;
+            }
         pc_unlock(ctx, s);
     }
     if (n_expired)

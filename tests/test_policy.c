@@ -1014,6 +1014,25 @@ static void test_check_state(void **state)
         }
         if (vt->check_state(q.st, 5, d, q.p))
             fail_msg("%s rejects its own state", vt->name);
+        {
+            /* extreme statistics: means of exactly 1 and 0 */
+            pol e;
+            if (disc)
+                pol_new(&e, vt->name, 5, d, "discount", 0.95, NULL);
+            else
+                pol_new(&e, vt->name, 5, d, NULL);
+            double x[3] = {0.5, -0.5, 1.0};
+            for (int j = 0; j < 3; j++) {
+                vt->update(e.st, 0, 1.0, d ? x : NULL);
+                vt->update(e.st, 1, 0.0, d ? x : NULL);
+                double p;
+                sel(&e, &r, 0x3, NULL, d ? x : NULL, &p, NULL);
+                if (vt->check_state(e.st, 5, d, e.p))
+                    fail_msg("%s rejects its state with means 1 and 0",
+                             vt->name);
+            }
+            pol_free(&e);
+        }
         /* other k or parameters */
         assert_true(vt->check_state(q.st, 4, d, q.p) != 0);
         double p2[PC_MAX_PARAMS];

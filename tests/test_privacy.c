@@ -666,6 +666,35 @@ static void test_ttl_with_decisions(void **state)
                            "the pseudonym of an expired user with pending decisions");
 }
 
+/* TTL for a user evicted once (for room), back, then expired: the
+ * decisions of its first stay are anonymised too. */
+static void test_ttl_after_eviction(void **state)
+{
+    (void)state;
+    pacing_ctx *ctx = make_ctx(4, 1, 1000);
+    const char *dora = "dora@example.com";
+    uint8_t bd[8];
+    le64(bd, pseudo(ctx, dora));
+    uint64_t first = activity(ctx, dora, T0); /* pending, 1 h window */
+    char other[16];
+    for (int i = 0; i < 4; i++) { /* dora, least recent, is evicted */
+        snprintf(other, sizeof other, "filler-%d", i);
+        push(ctx, other, PACING_EV_DWELL, 100, T0 + 3500 + i);
+    }
+    pacing_stats st = PACING_STATS_INIT;
+    assert_int_equal(pacing_stats_get(ctx, &st), PACING_OK);
+    assert_int_equal(st.users_evicted_lru, 1);
+    push(ctx, dora, PACING_EV_DWELL, 100, T0 + 3600); /* back */
+    uint64_t n = 0;
+    assert_int_equal(pacing_expire(ctx, T0 + 10000, &n), PACING_OK);
+    assert_int_equal(n, 4); /* dora and three fillers */
+    snap s = take_snapshot(ctx);
+    expect_not_in_snapshot(&s, bd, 8,
+                           "the pseudonym of an expired user (evicted once before)");
+    /* the decision itself can still be rewarded by id */
+    assert_int_equal(pacing_reward(ctx, first, 1.0, T0 + 10001), PACING_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -675,6 +704,7 @@ int main(void)
         cmocka_unit_test_teardown(test_forget_after_return, teardown),
         cmocka_unit_test_teardown(test_ttl, teardown),
         cmocka_unit_test_teardown(test_ttl_with_decisions, teardown),
+        cmocka_unit_test_teardown(test_ttl_after_eviction, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -977,9 +977,12 @@ typedef struct {
 static void run_quiet(pacing_ctx *ctx, uint32_t pt, uint32_t rule,
                       const quiet_case *c, size_t n, uint32_t verdict)
 {
+    static unsigned run; /* a fresh user per case and run: decisions may
+                            not go back in a user's time */
+    run++;
     for (size_t i = 0; i < n; i++) {
         char user[32];
-        snprintf(user, sizeof user, "q%zu", i);
+        snprintf(user, sizeof user, "q%u_%zu", run, i);
         pacing_decision d = ask_full(ctx, pt, user, T0 + c[i].utc, 0,
                                      PACING_CH_WEB, c[i].offset);
         if (c[i].retry == 0) {

@@ -224,14 +224,21 @@ static long mem_read(void *opaque, void *buf, size_t len)
     return (long)n;
 }
 
-static void check_policy_states(pacing_ctx *ctx);
+static void check_policy_states(pacing_ctx *ctx, const char *what);
 
 /* A snapshot of ctx in memory (kept until teardown). Every policy state it
  * holds is first checked to pass the policy's own check_state, so that a
  * load failing with "bad policy state" is traced to its policy. */
+static uint8_t *snap_bytes(pacing_ctx *ctx, size_t *len);
 static uint8_t *snap_mem(pacing_ctx *ctx, size_t *len)
 {
-    check_policy_states(ctx);
+    check_policy_states(ctx, "before a snapshot");
+    return snap_bytes(ctx, len);
+}
+
+/* The same without that check (for tests that never load it whole). */
+static uint8_t *snap_bytes(pacing_ctx *ctx, size_t *len)
+{
     membuf m = {0};
     int rc = pacing_snapshot_write(ctx, mem_write, &m);
     if (rc != PACING_OK) {
@@ -390,7 +397,7 @@ static void parse(const pacing_ctx *ctx, const uint8_t *p, size_t plen, layout *
 
 /* Each point's live policy state passes its policy's check_state (what a
  * load of it will ask). */
-static void check_policy_states(pacing_ctx *ctx)
+static void check_policy_states(pacing_ctx *ctx, const char *what)
 {
     for (uint32_t i = 0; i < ctx->n_points; i++) {
         const pc_point *p = ctx->points[i];
@@ -401,10 +408,10 @@ static void check_policy_states(pacing_ctx *ctx)
                                      : -999;
         free(copy);
         if (bad)
-            fail_msg("point %u '%s': policy %s rejects its own live state "
+            fail_msg("%s: point %u '%s': policy %s rejects its own live state "
                      "(check_state returned %d after %llu rewards): a snapshot "
-                     "of it will not load (\"bad policy state\")", i, p->name,
-                     p->vt->name, bad, (unsigned long long)p->n_learned);
+                     "of it will not load (\"bad policy state\")", what, i,
+                     p->name, p->vt->name, bad, (unsigned long long)p->n_learned);
     }
 }
 
@@ -1045,7 +1052,7 @@ static void test_load_keeps_log(void **state)
 {
     (void)state;
     pacing_ctx *a = build(V_BASE);
-    workload wa = wl_make(13, 0, 30, T0);
+    workload wa = wl_make(15, 0, 30, T0);
     run(a, &wa, 300);
     size_t len;
     uint8_t *s = snap_mem(a, &len);
@@ -1060,6 +1067,30 @@ static void test_load_keeps_log(void **state)
         fail_msg("the load removed %zu of the %zu log entries", lc->n - lb->n,
                  lc->n);
     expect_same_log(lb, lc, "the log after a load");
+}
+
+/* Every policy accepts, when loading, every state it reaches itself:
+ * many workloads, each state checked every 25 steps and finally loaded. */
+static void test_live_states_load(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 24; seed++) {
+        pacing_ctx *a = build(V_BASE);
+        workload w = wl_make(seed, 0, 30, T0);
+        for (int i = 0; i < 12; i++) {
+            char what[64];
+            run(a, &w, 25);
+            snprintf(what, sizeof what, "workload %llu, step %d",
+                     (unsigned long long)seed, 25 * (i + 1));
+            check_policy_states(a, what);
+        }
+        size_t len;
+        uint8_t *s = snap_mem(a, &len);
+        pacing_ctx *b = build(V_BASE);
+        expect_load_ok(b, load_mem(b, s, len, 0), "a live state");
+        release(a);
+        release(b);
+    }
 }
 
 /* An empty context round-trips too. */
@@ -1355,7 +1386,7 @@ static void test_damaged_inputs(void **state)
     try_mem(&e, two, 2 * len, PACING_E_CORRUPT, "two snapshots concatenated");
     /* the body of one snapshot with another's trailer (stale trailer) */
     size_t xlen;
-    const uint8_t *xs = snap_mem(e.x, &xlen);
+    const uint8_t *xs = snap_bytes(e.x, &xlen);
     if (xlen > TRAILER_SIZE + HEADER_SIZE) {
         memcpy(bad, s, len);
         memcpy(bad + len - TRAILER_SIZE, xs + xlen - TRAILER_SIZE, TRAILER_SIZE);
@@ -1566,7 +1597,7 @@ static void test_crafted_lengths(void **state)
     workload w = wl_make(9, 0, 20, T0);
     run_both(x, y, &w, 200, "before");
     size_t len;
-    uint8_t *s = snap_mem(x, &len);
+    uint8_t *s = snap_bytes(x, &len);
     uint8_t *bad = dup_bytes(s, len);
     const uint64_t huge[] = {(uint64_t)1 << 39, (uint64_t)1 << 40,
                              ((uint64_t)1 << 40) + 1, UINT64_MAX};
@@ -1598,7 +1629,7 @@ static void test_io_errors(void **state)
     workload w = wl_make(31, 0, 20, T0);
     run_both(x, y, &w, 200, "before");
     size_t len;
-    uint8_t *s = snap_mem(x, &len);
+    uint8_t *s = snap_bytes(x, &len);
 
     /* the read callback fails: at once, in the header, in the body, at the
      * very end */
@@ -1734,6 +1765,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_replaces_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_keeps_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_states_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_lengths, setup, teardown),

@@ -310,7 +310,7 @@ static void test_forget(void **state)
     assert_int_equal(pacing_scores_get_pseudonym(c, p, 200, &sc),
                      PACING_E_NOTFOUND);
     assert_int_equal(pacing_forget_pseudonym(c, p), PACING_E_NOTFOUND);
-    assert_int_equal(pacing_forget_pseudonym(c, 0), PACING_E_NOTFOUND);
+    assert_int_equal(pacing_forget_pseudonym(c, 0), PACING_E_INVAL);
 
     /* a forgotten user comes back fresh */
     assert_int_equal(push(c, "alice", PACING_EV_SESSION_START, 300), PACING_OK);

@@ -1,20 +1,23 @@
 /* pacing: the command-line companion of libpacing.
  *
- *   pacing validate FILE...   check YAML configuration files
+ *   pacing validate FILE...            check YAML configuration files
+ *   pacing sim CONFIG [...]            synthetic users vs a fixed interval
+ *   pacing replay CONFIG EVENTS [...]  replay an event log; off-policy
+ *                                      estimates from logged decisions
+ *   pacing inspect SNAPSHOT [...]      a snapshot as YAML, for audits
  *
- * Sub-commands live in one table (commands[] below); sim, replay and
- * inspect are to join validate there. Exit status: 0 success, 1 a checked
- * thing is bad (an invalid file), 2 a usage error.
+ * Sub-commands live in one table (commands[] below); validate is here,
+ * the others in tools/sim.c, tools/replay.c and tools/inspect.c, with
+ * what they share in tools/common.c (tools/tools.h). The manual page is
+ * tools/pacing.1. Exit status: 0 success, 1 a checked thing is bad (an
+ * invalid file), 2 a usage error.
  *
  * SPDX-License-Identifier: MIT */
-#include <pacing.h>
+#include "tools.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <yaml.h>
-
-#define EXIT_BAD 1
-#define EXIT_USAGE 2
 
 typedef struct command {
     const char *name;
@@ -201,6 +204,11 @@ static int cmd_validate(int argc, char **argv)
 
 static const command commands[] = {
     {"validate", "check YAML configuration files", cmd_validate, validate_help},
+    {"sim", "simulate users against a configuration and a fixed-interval baseline",
+     cmd_sim, sim_help},
+    {"replay", "replay an event log; estimate a policy from logged decisions",
+     cmd_replay, replay_help},
+    {"inspect", "print a snapshot as YAML", cmd_inspect, inspect_help},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

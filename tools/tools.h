@@ -1,4 +1,4 @@
-/* Shared pieces of the `pacing` command's sub-commands (tools/*.c).
+/* Shared pieces of the `pacing` command's sub-commands (the files of tools/).
  *
  *   tools/pacing.c   main, the command table, validate
  *   tools/common.c   configuration loading, CSV, the row engine
@@ -76,12 +76,22 @@ typedef struct tl_config {
 void tl_seed_options(uint64_t seed, pacing_options *o);
 
 /* Create the context of a YAML file and read what the tools need from it.
- * With override_seed, options.seed and options.random_seed of the file are
- * removed so that base->seed applies (runs are reproducible). Errors go
- * to stderr as "pacing CMD: FILE:LINE:COLUMN: message". Returns 0 or
- * EXIT_BAD. */
+ * Flags:
+ *   TL_LOAD_OVERRIDE_SEED  options.seed and options.random_seed of the file
+ *                          are removed so that base->seed applies (runs are
+ *                          reproducible);
+ *   TL_LOAD_BIG_LOG        unless the file sets options.log_capacity, the
+ *                          decision log holds 2 * pending_capacity + 4096
+ *                          entries (at most 2^24), so that the engine, which
+ *                          reads it at least every 512 decisions, never
+ *                          loses a reward (the log size changes neither the
+ *                          decisions nor the snapshot's configuration hash).
+ * Errors go to stderr as "pacing CMD: FILE:LINE:COLUMN: message". Returns
+ * 0 or EXIT_BAD. */
+#define TL_LOAD_OVERRIDE_SEED 1u
+#define TL_LOAD_BIG_LOG 2u
 int tl_config_load(const char *cmd, const char *path, const pacing_options *base,
-                   int override_seed, tl_config *out);
+                   unsigned flags, tl_config *out);
 void tl_config_free(tl_config *c);
 /* Index of point `name`, or -1. */
 int tl_point_index(const tl_config *c, const char *name);
@@ -149,7 +159,7 @@ typedef struct tl_engine {
     tl_config *cfg;
     FILE *rows_out;          /* if set, every applied row is written here */
     int started;
-    int64_t sec;             /* the second of the latest settle */
+    int64_t sec;             /* the minute of the latest settle */
     int64_t last_t;
     size_t since_log;
     double ones[64];         /* the context passed to contextual points */
@@ -181,6 +191,10 @@ void tl_engine_free(tl_engine *e);
 
 /* Write an events-file header. */
 void tl_write_events_header(FILE *f);
+
+/* The engine calls pacing_settle() when a row enters a new period of
+ * this length (at that row's time). */
+#define TL_SETTLE_MS 60000
 
 #define TL_T0_MS 1704110400000LL /* 2024-01-01T12:00:00Z, the sim's start */
 

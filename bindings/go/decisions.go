@@ -269,6 +269,46 @@ func (c *Context) PointID(name string) (uint32, error) {
 	return uint32(id), nil
 }
 
+// PointCount returns the number of decision points; their ids are
+// 0 .. PointCount()-1.
+func (c *Context) PointCount() uint32 {
+	p, err := c.enter(false)
+	if err != nil {
+		return 0
+	}
+	defer c.leave(false)
+	return uint32(C.pacing_point_count(p))
+}
+
+// PointName returns the name of a point, or "" for an unknown id.
+func (c *Context) PointName(point uint32) string {
+	p, err := c.enter(false)
+	if err != nil {
+		return ""
+	}
+	defer c.leave(false)
+	return C.GoString(C.pacing_point_name(p, C.uint32_t(point)))
+}
+
+// Actions returns the action names of a point (index = action id), or nil
+// for an unknown id.
+func (c *Context) Actions(point uint32) []string {
+	p, err := c.enter(false)
+	if err != nil {
+		return nil
+	}
+	defer c.leave(false)
+	n := uint32(C.pacing_point_actions(p, C.uint32_t(point)))
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for a := range out {
+		out[a] = C.GoString(C.pacing_action_name(p, C.uint32_t(point), C.uint32_t(a)))
+	}
+	return out
+}
+
 // ActionName returns the name of an action of a point, or "" if there is
 // no such point or action.
 func (c *Context) ActionName(point, action uint32) string {
@@ -407,6 +447,7 @@ type TopInput struct {
 type Decision struct {
 	ID           uint64 // for Reward; 0 for a safe decision (nothing to learn)
 	Point        uint32
+	PointName    string
 	Action       uint32 // index into the point's actions
 	ActionName   string
 	Reasons      Reason
@@ -516,6 +557,7 @@ func (c *Context) Decide(req Request) (Decision, error) {
 		Engagement: float64(o.engagement),
 		FatigueTop: topFromC(&o.fatigue_top), LoadTop: topFromC(&o.load_top),
 	}
+	d.PointName = C.GoString(C.pacing_point_name(p, o.point))
 	d.ActionName = C.GoString(C.pacing_action_name(p, o.point, o.action))
 	n := int(o.n_vetoes)
 	if n > len(o.vetoes) {

@@ -298,7 +298,8 @@ class ArmStats(Structure):
 class DecisionStats(Structure):
     _fields_ = [("size", c_size_t)] + [(n, c_uint64) for n in (
         "decisions", "rewards_explicit", "rewards_implicit", "rewards_default",
-        "expired_unrewarded", "settled_early", "pending", "reward_rejected")]
+        "expired_unrewarded", "settled_early", "pending", "reward_rejected",
+        "safe_decisions")]
 
 
 class RuleView(Structure):

@@ -8,7 +8,7 @@ import inspect
 import math
 import os
 import threading
-from ctypes import byref, c_double, c_int, c_size_t, c_uint32, c_uint64, c_void_p
+from ctypes import byref, c_double, c_size_t, c_uint32, c_uint64, c_void_p
 
 from . import _native as N
 from .enums import (Channel, EventFlag, EventType, Input, OptionFlag, Outcome,
@@ -158,7 +158,8 @@ class Context:
         self._keep = []                      # CFUNCTYPEs and module structs
         self._points = {}                    # id -> Point
         self._point_ids = {}                 # name -> id
-        self._rule_msgs = collections.OrderedDict()
+        self._rule_msgs = collections.OrderedDict()  # (rule, reason, details) -> phrase
+        self._msg_lock = threading.Lock()
         self.callback_errors = collections.deque(maxlen=256)
 
     # ---- construction from YAML -------------------------------------------
@@ -182,6 +183,8 @@ class Context:
                 raise ConfigError(rc, msg, _strerror(rc),
                                   file=err.file.decode("utf-8", "replace") or where,
                                   line=err.line, column=err.column)
+            if where not in msg:
+                msg = "%s: %s" % (where, msg)
             raise error_class(rc)(rc, msg, _strerror(rc))
         self._h = h.value
         return self
@@ -291,8 +294,9 @@ class Context:
             flags |= EventFlag.PSEUDONYM
             s.pseudonym = pseudo
         else:
-            keep = ctypes.create_string_buffer(data, len(data))
-            s.user = ctypes.addressof(keep) if data else None
+            # never NULL, also for b"": the library then says what is wrong
+            keep = ctypes.create_string_buffer(data, len(data) + 1)
+            s.user = ctypes.addressof(keep)
             s.user_len = len(data)
         s.flags = int(flags) & _UINT32_MAX
         if ev.time_ms is None:
@@ -377,7 +381,7 @@ class Context:
         """Drop users idle for longer than the TTL; returns how many."""
         n = c_uint64()
         with self._use() as h:
-            rc = _lib.pacing_expire(h, now_ms, byref(n))
+            rc = _lib.pacing_expire(h, int(now_ms), byref(n))
             if rc < 0:
                 _raise(rc, h)
         return n.value
@@ -399,9 +403,9 @@ class Context:
         s = N.new(N.Scores)
         with self._use() as h:
             if data is None:
-                rc = _lib.pacing_scores_get_pseudonym(h, pseudo, now_ms, byref(s))
+                rc = _lib.pacing_scores_get_pseudonym(h, pseudo, int(now_ms), byref(s))
             else:
-                rc = _lib.pacing_scores_get(h, data, len(data), now_ms, byref(s))
+                rc = _lib.pacing_scores_get(h, data, len(data), int(now_ms), byref(s))
             if rc < 0:
                 _raise(rc, h)
         return Scores(
@@ -422,10 +426,10 @@ class Context:
         n = c_size_t()
         with self._use() as h:
             if data is None:
-                rc = _lib.pacing_contributions_pseudonym(h, pseudo, now_ms, int(kind),
+                rc = _lib.pacing_contributions_pseudonym(h, pseudo, int(now_ms), int(kind),
                                                          arr, cap, byref(n))
             else:
-                rc = _lib.pacing_contributions(h, data, len(data), now_ms, int(kind),
+                rc = _lib.pacing_contributions(h, data, len(data), int(now_ms), int(kind),
                                                arr, cap, byref(n))
             if rc < 0:
                 _raise(rc, h)
@@ -482,7 +486,7 @@ class Context:
         """(hazard, at_risk) of the drop-off model at session age age_ms."""
         hz, risk = c_double(), c_double()
         with self._use() as h:
-            rc = _lib.pacing_hazard_baseline(h, age_ms, byref(hz), byref(risk))
+            rc = _lib.pacing_hazard_baseline(h, int(age_ms), byref(hz), byref(risk))
             if rc < 0:
                 _raise(rc, h)
         return hz.value, risk.value
@@ -590,7 +594,12 @@ class Context:
         if pt is None:
             # The C API has no id -> name lookup: such a point stays nameless
             # until it is asked for by name.
-            pt = Point(pid, None, self._action_names(pid))
+            actions = self._action_names(pid)
+            if not actions:
+                raise error_class(Status.E_NOTFOUND)(
+                    Status.E_NOTFOUND, "no decision point %d" % pid,
+                    _strerror(Status.E_NOTFOUND))
+            pt = Point(pid, None, actions)
         return pt
 
     def _action_names(self, pid):
@@ -686,10 +695,11 @@ class Context:
                     if r.message:
                         key = (name, int(r.reason), _finite_or_zero(details[0]),
                                _finite_or_zero(details[1]))
-                        ctx._rule_msgs[key] = str(r.message)
-                        ctx._rule_msgs.move_to_end(key)
-                        while len(ctx._rule_msgs) > 4096:
-                            ctx._rule_msgs.popitem(last=False)
+                        with ctx._msg_lock:
+                            ctx._rule_msgs[key] = str(r.message)
+                            ctx._rule_msgs.move_to_end(key)
+                            while len(ctx._rule_msgs) > 4096:
+                                ctx._rule_msgs.popitem(last=False)
                     return 0
                 except BaseException as e:  # never into C
                     ctx._record(e)
@@ -704,8 +714,9 @@ class Context:
                         pt = getattr(ctx._tls, "explaining", None)
                         text = explain(ctx._veto_record(v, pt), param_dict(p))
                     else:
-                        text = ctx._rule_msgs.get(
-                            (name, v.reason, v.detail[0], v.detail[1]))
+                        with ctx._msg_lock:
+                            text = ctx._rule_msgs.get(
+                                (name, v.reason, v.detail[0], v.detail[1]))
                     if text and length > 0:
                         data = str(text).encode("utf-8")[:length - 1]
                         # do not cut a UTF-8 sequence in half
@@ -843,8 +854,8 @@ class Context:
             flags |= RequestFlag.PSEUDONYM
             rq.pseudonym = pseudo
         else:
-            keep = ctypes.create_string_buffer(data, len(data))
-            rq.user = ctypes.addressof(keep) if data else None
+            keep = ctypes.create_string_buffer(data, len(data) + 1)
+            rq.user = ctypes.addressof(keep)
             rq.user_len = len(data)
         if consent is True:
             flags |= RequestFlag.CONSENT
@@ -853,7 +864,7 @@ class Context:
         if opted_out:
             flags |= RequestFlag.OPTED_OUT
         rq.flags = int(flags)
-        rq.now_ms = now_ms
+        rq.now_ms = int(now_ms)
         mask = 0
         for a in ineligible:
             mask |= 1 << pt.action_id(a)
@@ -890,8 +901,8 @@ class Context:
                 engagement=d.engagement, fatigue_top=top(d.fatigue_top),
                 load_top=top(d.load_top)),
             retry_after_ms=d.retry_after_ms or None,
-            vetoes=[self._veto_record(d.vetoes[k], pt)
-                    for k in range(min(d.n_vetoes, 4))],
+            vetoes=tuple(self._veto_record(d.vetoes[k], pt)
+                         for k in range(min(d.n_vetoes, 4))),
             _raw=bytes(d))
 
     def explain(self, decision):
@@ -922,7 +933,7 @@ class Context:
         NotFound if it is unknown or already settled."""
         did = decision.id if isinstance(decision, Decision) else int(decision)
         with self._use() as h:
-            rc = _lib.pacing_reward(h, did, float(value), now_ms)
+            rc = _lib.pacing_reward(h, did, float(value), int(now_ms))
             if rc < 0:
                 _raise(rc, h)
 
@@ -930,7 +941,7 @@ class Context:
         """Settle decisions whose attribution window ended; returns how many."""
         n = c_uint64()
         with self._use() as h:
-            rc = _lib.pacing_settle(h, now_ms, byref(n))
+            rc = _lib.pacing_settle(h, int(now_ms), byref(n))
             if rc < 0:
                 _raise(rc, h)
         return n.value

@@ -5,7 +5,7 @@ reports as unknown (-1) is None here.
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 from .enums import (Channel, EventFlag, EventType, Input, Outcome, Reason,
                     Verdict)
@@ -156,7 +156,7 @@ class Decision:
     time_ms: int
     scores: DecisionScores
     retry_after_ms: Optional[int]
-    vetoes: List[VetoRecord]
+    vetoes: Tuple[VetoRecord, ...]
     _raw: bytes = field(default=b"", repr=False, compare=False)
 
     @property
@@ -266,6 +266,7 @@ class DecisionStats:
     settled_early: int
     pending: int
     reward_rejected: int
+    safe_decisions: int
 
 
 @dataclass(frozen=True)

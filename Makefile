@@ -162,10 +162,11 @@ test valgrind: export PACING_TOOL = $(BUILD)/pacing
 SUITES ?= $(sort $(wildcard tests/suites/*.sh))
 
 test: export PACING_BUILD = $(BUILD)
-test: $(HDRCHECK) $(TESTS) $(CXXTEST) $(TOOL) $(EXAMPLES)
+test: $(HDRCHECK) $(TESTS) $(CXXTEST) $(TOOL) $(EXAMPLES) $(CXX_EXAMPLES)
 	@$(call run_all,$(TESTS) $(CXXTEST) $(SUITES))
 
 valgrind: TEST_WRAPPER = $(VALGRIND)
+valgrind: export PACING_ROBUST_EVENTS = 1000000
 valgrind: $(TESTS) $(CXXTEST) $(TOOL)
 	@$(call run_all,$(TESTS) $(CXXTEST))
 
@@ -179,11 +180,16 @@ $(BUILD)/examples/%: examples/%.c $(SHLINKS)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) $(DEPFLAGS) $< -o $@ $(LINK_SHARED)
 
+CXX_EXAMPLES := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
+$(BUILD)/examples/%: examples/%.cpp $(SHLINKS)
+	@mkdir -p $(@D)
+	$(CXX) $(APP_CXXFLAGS) -pthread $(DEPFLAGS) $< -o $@ $(LINK_SHARED)
+
 $(BUILD)/bench/%: bench/%.c $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) $(DEPFLAGS) $< -o $@ $(LINK_STATIC)
 
-examples: $(EXAMPLES)
+examples: $(EXAMPLES) $(CXX_EXAMPLES)
 
 demo: $(EXAMPLES) $(BUILD)/examples/kiosk
 	$(BUILD)/examples/kiosk

@@ -682,6 +682,9 @@ static int load_bytes(pacing_ctx *ctx, const uint8_t *buf, size_t len)
         return pc_fail(ctx, PACING_E_VERSION,
                        "snapshot: format version %u, this library reads %u",
                        get32(buf + 8), SNAP_VERSION);
+    for (int i = 48; i < 60; i++)
+        if (buf[i] != 0)
+            return corrupt(ctx, "reserved header bytes are not zero");
     if (get32(buf + 12) != 0 || get32(buf + 16) != sizeof(pc_user) ||
         get32(buf + 20) != sizeof(pc_pending))
         return pc_fail(ctx, PACING_E_VERSION,

@@ -433,6 +433,24 @@ static void test_replay_bad_input(void **state)
     assert_non_null(strstr(out, "1500,\"doe, jane\",checkout_cta,"));
     assert_non_null(strstr(out, "2000,bob,checkout_cta,"));
     free(out);
+    /* a request the library refuses (older than the user's reorder
+     * window) is counted, reported and still gets its line */
+    spit(path("e6.csv"), "time_ms,user,type,value\n"
+                         "1000000,u1,click,150\n"
+                         "1000,u1,decide:checkout_cta,\n"
+                         "1000001,u1,decide:checkout_cta,\n");
+    assert_int_equal(run(&out, 0, "replay " WEB " %s --out %s", path("e6.csv"),
+                         path("d6.csv")), 0);
+    assert_string_equal(kv(out, "decide_rejected"), "1");
+    assert_string_equal(kv(out, "decisions"), "1");
+    free(out);
+    char *d6 = slurp(path("d6.csv"), NULL);
+    assert_non_null(strstr(d6, "\n1000,u1,checkout_cta,,,0,rejected,\n1000001,u1,"));
+    free(d6);
+    assert_int_equal(run(&out, 1, "replay " WEB " %s --out %s", path("e6.csv"),
+                         path("d6.csv")), 0);
+    assert_non_null(strstr(out, "e6.csv:3: decide request refused"));
+    free(out);
 }
 
 /* ---- inspect ---- */

@@ -362,6 +362,12 @@ int tl_config_load(const char *cmd, const char *path, const pacing_options *base
         yaml_document_delete(&doc);
     }
     out->ctx = ctx;
+    if (pacing_point_count(ctx) != out->n_points) {
+        fprintf(stderr, "pacing %s: %s: %u points in the file, %u in the context\n",
+                cmd, path, out->n_points, pacing_point_count(ctx));
+        tl_config_free(out);
+        return EXIT_BAD;
+    }
     for (uint32_t i = 0; i < out->n_points; i++) {
         tl_point *p = &out->points[i];
         uint32_t id = UINT32_MAX;
@@ -698,7 +704,7 @@ static void collect_log(tl_engine *e)
 }
 
 static int record(tl_engine *e, const tl_row *r, const pacing_decision *d,
-                  int vetoed_all)
+                  int32_t failed)
 {
     if (e->n_dec == e->cap_dec) {
         size_t cap = e->cap_dec ? e->cap_dec * 2 : 1024;
@@ -717,8 +723,8 @@ static int record(tl_engine *e, const tl_row *r, const pacing_decision *d,
     x->user[r->user_len] = 0;
     x->t = r->t;
     x->point = r->point;
-    if (vetoed_all) {
-        x->action = -1;
+    if (failed) {
+        x->action = failed;
     } else {
         x->action = (int32_t)d->action;
         x->propensity = d->propensity;
@@ -784,18 +790,20 @@ int tl_engine_apply(tl_engine *e, const tl_row *r, pacing_decision *d)
     rq.utc_offset_min = r->utc_offset_min;
     pacing_decision dd = PACING_DECISION_INIT;
     int rc = pacing_decide(ctx, &rq, &dd);
-    if (rc != PACING_OK && rc != PACING_E_VETOED)
-        return rc;
-    e->decisions++;
-    e->since_log++;
-    if (record(e, r, &dd, rc == PACING_E_VETOED) != 0) {
+    int32_t failed = rc == PACING_OK ? 0 : rc == PACING_E_VETOED ? -1 : -2;
+    if (record(e, r, &dd, failed) != 0) {
         e->oom = 1;
         return PACING_E_NOMEM;
     }
-    if (rc == PACING_E_VETOED) {
-        e->all_vetoed++;
+    if (rc != PACING_OK) {
+        if (rc == PACING_E_VETOED)
+            e->all_vetoed++;
+        else
+            e->decide_rejected++;
         return rc;
     }
+    e->decisions++;
+    e->since_log++;
     e->action_count[(size_t)r->point * 64 + dd.action]++;
     if (dd.reasons & PACING_DR_SAFE)
         e->safe++;
@@ -856,7 +864,8 @@ int tl_engine_write_decisions(const tl_engine *e, FILE *f)
         fprintf(f, "%" PRId64 ",", x->t);
         tl_csv_field(f, x->user);
         if (x->action < 0) {
-            fprintf(f, ",%s,,,0,all_vetoed,\n", p->name);
+            fprintf(f, ",%s,,,0,%s,\n", p->name,
+                    x->action == -1 ? "all_vetoed" : "rejected");
             continue;
         }
         tl_fmt_double(num, sizeof num, x->propensity);

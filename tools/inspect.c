@@ -372,6 +372,7 @@ static int print_state(const tl_config *cfg, const char *snap)
         printf("  settled_early: %" PRIu64 "\n", ds.settled_early);
         printf("  pending: %" PRIu64 "\n", ds.pending);
         printf("  reward_rejected: %" PRIu64 "\n", ds.reward_rejected);
+        printf("  safe_decisions: %" PRIu64 "\n", ds.safe_decisions);
     }
     return 1;
 }

@@ -15,12 +15,16 @@
  *             the column every row counts as consenting (consent)
  *   utc_offset_min  -1440..1440 (decide rows; empty = 0)  optional column
  * Rows are applied in file order (the library takes out-of-order events
- * within its reorder window).
+ * and requests within its reorder window). Rows the library refuses are
+ * counted (events_rejected, decide_rejected) and the first five reported;
+ * a malformed row stops the replay (exit 1).
  *
  * Decisions file (what --out writes and --logged reads):
  *   time_ms,user,point,action,propensity,decision_id,reasons,reward
  * one line per decide row. action is empty when safety vetoed every action
- * of a point without a safe action (reasons "all_vetoed"); reasons are
+ * of a point without a safe action (reasons "all_vetoed") or when the
+ * library refused the request (reasons "rejected", e.g. a time before the
+ * user's reorder window; the message goes to stderr); reasons are
  * PACING_DR_* names joined by '|'; reward is the reward the configuration
  * learned for the decision, empty when it learned none (safe decisions,
  * windows that ended without a reward).
@@ -89,7 +93,7 @@ void replay_help(FILE *out)
           "\n"
           "Prints key=value counters (rows, events, events_applied,\n"
           "events_dropped, events_rejected, decisions, safe, all_vetoed,\n"
-          "log_dropped) to standard output, or to standard error when the\n"
+          "decide_rejected, log_dropped) to standard output, or to standard error when the\n"
           "decisions go to standard output.\n"
           "\n"
           "Exit status: 0 success, 1 invalid configuration or input (the\n"
@@ -521,19 +525,13 @@ int cmd_replay(int argc, char **argv)
             status = EXIT_BAD;
             goto done;
         }
-        if (r.decide) {
-            if (prc != PACING_OK && prc != PACING_E_VETOED) {
-                status = err_line(evname, in.lineno, "decide: %s",
-                                  pacing_errmsg(cfg.ctx));
-                goto done;
-            }
-            if (logged && (status = ope_take(&o, &cfg, &r,
-                                             prc == PACING_OK ? (int32_t)d.action : -1)))
-                goto done;
-        } else if (prc < 0 && warned++ < 5) {
-            fprintf(stderr, "pacing replay: %s:%lu: event not applied: %s\n", evname,
-                    in.lineno, pacing_errmsg(cfg.ctx));
-        }
+        if (prc < 0 && prc != PACING_E_VETOED && warned++ < 5)
+            fprintf(stderr, "pacing replay: %s:%lu: %s: %s\n", evname, in.lineno,
+                    r.decide ? "decide request refused" : "event not applied",
+                    pacing_errmsg(cfg.ctx));
+        if (r.decide && logged &&
+            (status = ope_take(&o, &cfg, &r, prc == PACING_OK ? (int32_t)d.action : -1)))
+            goto done;
     }
     if (rc < 0) {
         status = err_line(evname, in.lineno, "malformed line (an unterminated "
@@ -570,6 +568,7 @@ int cmd_replay(int argc, char **argv)
     fprintf(info, "decisions=%" PRIu64 "\n", e.decisions);
     fprintf(info, "safe=%" PRIu64 "\n", e.safe);
     fprintf(info, "all_vetoed=%" PRIu64 "\n", e.all_vetoed);
+    fprintf(info, "decide_rejected=%" PRIu64 "\n", e.decide_rejected);
     fprintf(info, "log_dropped=%" PRIu64 "\n", e.log_dropped);
     if (e.log_dropped)
         fprintf(stderr, "pacing replay: warning: the decision log overflowed; %" PRIu64

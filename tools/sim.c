@@ -474,9 +474,8 @@ static int run_arm(sim *S, tl_engine *e, arm *A)
                     a = S->showing[u->rr++ % S->n_showing];
                 }
             }
-            if (show)
-                respond(S, r->user, (uint64_t)(r->r.t / 1000 - TL_T0_MS / 1000), r->r.t,
-                        a, A);
+            if (show) /* decide rows of second s are at times within it */
+                respond(S, r->user, s, r->r.t, a, A);
             if (S->oom)
                 return -1;
         }
@@ -541,7 +540,7 @@ static void print_cpd(const char *prefix, const arm *A)
            A->exposures ? A->fatigue_at_exposure / (double)A->exposures : 0.0);
 }
 
-static void print_arm(const sim *S, const char *prefix, const arm *A)
+static void print_arm(const char *prefix, const arm *A)
 {
     printf("%s.sessions=%" PRIu64 "\n", prefix, A->sessions);
     printf("%s.opportunities=%" PRIu64 "\n", prefix, A->opportunities);
@@ -551,7 +550,6 @@ static void print_arm(const sim *S, const char *prefix, const arm *A)
     printf("%s.dismissals=%" PRIu64 "\n", prefix, A->dismissals);
     printf("%s.ignored=%" PRIu64 "\n", prefix, A->ignored);
     print_cpd(prefix, A);
-    (void)S;
 }
 
 static int write_file(const char *what, const char *path, const tl_engine *e)
@@ -746,7 +744,7 @@ int cmd_sim(int argc, char **argv)
     printf("baseline_interval_s=%g\n", interval);
     for (uint32_t a = 0; a < S.n_showing; a++)
         printf("appeal.%s=%.4f\n", P->actions[S.showing[a]], S.appeal[S.showing[a]]);
-    print_arm(&S, "policy", &pol);
+    print_arm("policy", &pol);
     printf("policy.decisions=%" PRIu64 "\n", e.decisions);
     printf("policy.safe=%" PRIu64 "\n", e.safe);
     printf("policy.all_vetoed=%" PRIu64 "\n", e.all_vetoed);
@@ -761,7 +759,7 @@ int cmd_sim(int argc, char **argv)
     }
     if (e.more_vetoes)
         printf("policy.vetoes_truncated=%" PRIu64 "\n", e.more_vetoes);
-    print_arm(&S, "baseline", &bas);
+    print_arm("baseline", &bas);
     for (uint32_t a = 0; a < S.n_showing; a++)
         printf("baseline.action.%s=%" PRIu64 "\n", P->actions[S.showing[a]],
                bas.actions[S.showing[a]]);

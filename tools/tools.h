@@ -147,7 +147,8 @@ typedef struct tl_dec {
     int64_t t;
     char *user;
     uint32_t point;
-    int32_t action;          /* -1: every action vetoed, no safe action */
+    int32_t action;          /* -1: every action vetoed, no safe action;
+                                -2: the library refused the request */
     double propensity;
     uint64_t id;
     uint32_t reasons;
@@ -171,6 +172,7 @@ typedef struct tl_engine {
     /* counters */
     uint64_t rows, events, events_applied, events_dropped, events_rejected;
     uint64_t decisions, all_vetoed, safe, more_vetoes, log_dropped;
+    uint64_t decide_rejected;        /* requests the library refused */
     uint64_t vetoes[TL_MAX_RULES];  /* decisions in which rule r vetoed */
     uint64_t delays[TL_MAX_RULES];  /* ... or delayed an action */
     uint64_t *action_count;  /* per point, 64 each */
@@ -179,9 +181,10 @@ typedef struct tl_engine {
 
 int tl_engine_init(tl_engine *e, tl_config *cfg, FILE *rows_out);
 /* Apply one row. For a decide row *d receives the decision. Returns the
- * library's status (PACING_E_VETOED for a decide row whose every action
- * was vetoed is recorded as a decision with action -1); a failure to
- * allocate the engine's own records returns PACING_E_NOMEM. */
+ * library's status. Every decide row is recorded: PACING_E_VETOED (every
+ * action vetoed, no safe action) with action -1, any other failure (e.g.
+ * PACING_E_TOO_OLD) with action -2. A failure to allocate the engine's
+ * own records returns PACING_E_NOMEM with e->oom set. */
 int tl_engine_apply(tl_engine *e, const tl_row *r, pacing_decision *d);
 /* Settle every pending decision and collect the rewards (end of a run). */
 void tl_engine_finish(tl_engine *e);

@@ -5,6 +5,8 @@
 #   make test          build and run tests/test_*.c (static lib) and tests/cxx_header.cpp
 #                      (shared lib); check each include/*.h compiles alone (C11, C++11)
 #   make test-asan     the same with ASan+UBSan, in build-asan/
+#   make test-tsan     the unit tests (tests/test_*.c) with ThreadSanitizer (clang-14),
+#                      in build-tsan/; test_threads with TSAN_STRESS_OPS operations
 #   make valgrind      the tests (of build/) under valgrind
 #   make examples      build examples/*.c into build/examples/
 #   make demo          build and run build/examples/kiosk
@@ -51,6 +53,12 @@ LINK_SHARED   = -L$(BUILD) -lpacing -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS) $(EXTRA_
 LINK_STATIC   = $(STLIB) $(LDFLAGS) $(EXTRA_LDFLAGS) $(LIBS)
 
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# ThreadSanitizer. clang links its runtime into programs, not into shared
+# libraries, so test-tsan runs only the unit tests (linked to the static
+# archive); those that run the pacing command use the one of build/.
+TSAN_CC    ?= clang-14
+TSAN_FLAGS  = -fsanitize=thread -g -O1
+TSAN_STRESS_OPS ?= 50000
 VALGRIND   = valgrind -q --leak-check=full --error-exitcode=1 \
              --errors-for-leak-kinds=definite,indirect,possible
 # --headers-dir + --drop-private-types: only types of include/ count (the
@@ -92,7 +100,7 @@ run_all = pass=0; fail=0; failed=; \
 	echo "$$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
 
-.PHONY: all test test-asan valgrind examples demo bench check-exports \
+.PHONY: all test test-asan test-tsan test-units valgrind examples demo bench check-exports \
         abi-dump abi-check install uninstall clean
 .DELETE_ON_ERROR:
 
@@ -167,12 +175,23 @@ test: $(HDRCHECK) $(TESTS) $(CXXTEST) $(TOOL) $(EXAMPLES) $(CXX_EXAMPLES)
 
 valgrind: TEST_WRAPPER = $(VALGRIND)
 valgrind: export PACING_ROBUST_EVENTS = 1000000
+valgrind: export PACING_STRESS_OPS = 20000
 valgrind: $(TESTS) $(CXXTEST) $(TOOL)
 	@$(call run_all,$(TESTS) $(CXXTEST))
 
 test-asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" EXTRA_LDFLAGS="$(ASAN_FLAGS)" SUITES= test
+
+# The unit tests alone (what test-tsan runs, in build-tsan/).
+test-units: $(TESTS)
+	@$(call run_all,$(TESTS))
+
+test-tsan: $(TOOL)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 PACING_TOOL=$(TOOL) \
+	PACING_STRESS_OPS=$(TSAN_STRESS_OPS) PACING_ROBUST_EVENTS=1000000 \
+	$(MAKE) BUILD=build-tsan CC=$(TSAN_CC) EXTRA_CFLAGS="$(TSAN_FLAGS)" \
+	    EXTRA_LDFLAGS="-fsanitize=thread" test-units
 
 # ---- examples and benchmarks ---------------------------------------------
 
@@ -253,7 +272,7 @@ uninstall:
 	      $(DESTDIR)$(PKGCONFIGDIR)/pacing.pc
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-tsan
 
 -include $(wildcard $(BUILD)/*/*.d)
 

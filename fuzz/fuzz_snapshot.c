@@ -151,6 +151,13 @@ static void after_success(pacing_ctx *ctx)
              (unsigned long long)ds.pending);
 
     int64_t t = FX_T0 + 3600000;
+    /* events for every fixture user first: they feed the loaded pending
+     * decisions' reward rules (decisions below may push those out) */
+    for (int u = 0; u <= FX_N_USERS; u++) {
+        fx_push(ctx, u, PACING_EV_CONVERSION, t - 300, 5.0);
+        fx_push(ctx, u, PACING_EV_RAGE_CLICK, t - 290, 0);
+        fx_push(ctx, u, PACING_EV_DWELL, t - 280, 3000.0);
+    }
     /* users of every history (some evicted in the busy one) and a new one */
     static const int users[] = {0, 3, 6, 9, 11, FX_N_USERS + 1};
     for (size_t ui = 0; ui < sizeof users / sizeof users[0]; ui++) {
@@ -188,8 +195,6 @@ static void after_success(pacing_ctx *ctx)
                 }
             }
         }
-        fx_push(ctx, u, PACING_EV_CONVERSION, t + 200, 5.0);
-        fx_push(ctx, u, PACING_EV_RAGE_CLICK, t + 210, 0);
     }
     for (uint32_t p = 0; p < FX_N_POINTS; p++) {
         uint32_t k = fz_point_k(ctx, p);

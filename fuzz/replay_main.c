@@ -3,7 +3,9 @@
  * on every regular file of every directory named (not recursive). Used by
  * `make fuzz-replay-gcc` so the committed corpora and regression inputs run
  * as ordinary tests, with any compiler (e.g. gcc, under ASan/UBSan or
- * valgrind). Exit status 0 if every input ran (a violated invariant aborts).
+ * valgrind). Exit status 0 if every input ran (a violated invariant aborts;
+ * an input running longer than FUZZ_REPLAY_TIMEOUT seconds, default 60,
+ * is killed by SIGALRM and named).
  *
  * Built with -DFUZZ_REPLAY_NAME='"fuzz_x"' and run without arguments, it
  * replays fuzz/corpus/fuzz_x and fuzz/regressions/fuzz_x (if present),
@@ -27,10 +29,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 /* The input being run, named if it crashes. */
 static const char *g_current;
+/* Seconds one input may take (FUZZ_REPLAY_TIMEOUT, default 60; 0: none):
+ * a hang is a failure too. */
+static unsigned g_timeout = 60;
 
 static void on_crash(int sig)
 {
     static const char msg[] = "\nfuzz replay: crashed on input ";
+    static const char slow[] = "\nfuzz replay: timeout (FUZZ_REPLAY_TIMEOUT s)";
+    if (sig == SIGALRM)
+        (void)!write(2, slow, sizeof slow - 1);
     if (g_current) {
         (void)!write(2, msg, sizeof msg - 1);
         (void)!write(2, g_current, strlen(g_current));
@@ -86,7 +94,9 @@ static int run_file(const char *path)
     memcpy(exact, buf, len);
     free(buf);
     g_current = path;
+    alarm(g_timeout);
     LLVMFuzzerTestOneInput(exact, len);
+    alarm(0);
     g_current = NULL;
     free(exact);
     return 0;
@@ -104,6 +114,10 @@ int main(int argc, char **argv)
     signal(SIGBUS, on_crash);
     signal(SIGFPE, on_crash);
     signal(SIGILL, on_crash);
+    signal(SIGALRM, on_crash);
+    const char *to = getenv("FUZZ_REPLAY_TIMEOUT");
+    if (to && *to)
+        g_timeout = (unsigned)strtoul(to, NULL, 10);
     if (LLVMFuzzerInitialize)
         LLVMFuzzerInitialize(&argc, &argv);
     int failed = 0, ran = 0;

@@ -770,7 +770,10 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
             d.cognitive_load = pc_score_of(ctx, PACING_SCORE_COGNITIVE_LOAD, &in);
             d.attention = pc_score_of(ctx, PACING_SCORE_ATTENTION, &in);
             d.engagement = pc_score_of(ctx, PACING_SCORE_ENGAGEMENT, &in);
-            d.drop_off_risk = pc_hazard_risk(ctx, u, &in, now);
+            /* the model's covariates are these four scores */
+            const double cov[4] = {d.fatigue, d.cognitive_load, d.attention,
+                                   d.engagement};
+            d.drop_off_risk = pc_hazard_risk_x(ctx, u, cov, now);
             top_inputs(ctx, PACING_SCORE_FATIGUE, &in, d.fatigue, &d.fatigue_top);
             top_inputs(ctx, PACING_SCORE_COGNITIVE_LOAD, &in, d.cognitive_load,
                        &d.load_top);
@@ -834,7 +837,12 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
         le.propensity = 1.0;
         le.outcome = PACING_OUT_SAFE;
         le.reward_time_ms = -1;
+        /* n_learned changes under the point's lock (learn() of rewards
+         * in other stripes): read it under that lock, and let it go
+         * before the log's (no code holds a point and the log lock) */
+        point_lock(ctx, p);
         le.policy_version = p->n_learned;
+        point_unlock(ctx, p);
         pc_log_append(ctx, &le);
         pc_unlock(ctx, s);
         *out = d;

@@ -142,17 +142,21 @@ static inline double age_factor(const pc_features *f, double lambda, int64_t now
     return now <= f->t_ref ? 1.0 : exp(-lambda * (double)(now - f->t_ref));
 }
 
+double pc_features_age(const pc_features *f, double lambda, int64_t now)
+{
+    return age_factor(f, lambda, now);
+}
+
 double pc_features_count(const pc_features *f, const pc_halflives *h, int sig,
                          int64_t now)
 {
-    return f->rate[sig] * age_factor(f, h->short_lambda, now);
+    return pc_features_count_af(f, sig, age_factor(f, h->short_lambda, now));
 }
 
 double pc_features_rate_per_min(const pc_features *f, const pc_halflives *h,
                                 int sig, int64_t now)
 {
-    /* a steady rate r per ms gives a decayed count of r / lambda */
-    return pc_features_count(f, h, sig, now) * h->short_lambda * 60000.0;
+    return pc_features_rate_af(f, h, sig, age_factor(f, h->short_lambda, now));
 }
 
 int pc_features_mean(const pc_features *f, const pc_halflives *h, int mean,
@@ -160,9 +164,8 @@ int pc_features_mean(const pc_features *f, const pc_halflives *h, int mean,
 {
     if (f->mean_w[mean] <= 0.0)
         return 0;
-    *value = f->mean_sum[mean] / f->mean_w[mean];
-    *weight = f->mean_w[mean] * age_factor(f, h->short_lambda, now);
-    return 1;
+    return pc_features_mean_af(f, mean, age_factor(f, h->short_lambda, now),
+                               value, weight);
 }
 
 int pc_features_base(const pc_features *f, const pc_halflives *h, int base,
@@ -170,9 +173,8 @@ int pc_features_base(const pc_features *f, const pc_halflives *h, int base,
 {
     if (f->base_w[base] <= 0.0)
         return 0;
-    *value = f->base_sum[base] / f->base_w[base];
-    *weight = f->base_w[base] * age_factor(f, h->long_lambda, now);
-    return 1;
+    return pc_features_base_af(f, base, age_factor(f, h->long_lambda, now),
+                               value, weight);
 }
 
 uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now)

@@ -190,10 +190,18 @@ double pc_hazard_risk(pacing_ctx *ctx, const pc_user *u, const pc_inputs *in,
 {
     if (!(u->flags & USER_IN_SESSION) || now < u->session_start_ms)
         return 0.0;
-    pc_hazard *h = &ctx->hazard;
-    int64_t bin = ctx->hazard_bin_ms;
     double x[4];
     covariates(ctx, in, x);
+    return pc_hazard_risk_x(ctx, u, x, now);
+}
+
+double pc_hazard_risk_x(pacing_ctx *ctx, const pc_user *u, const double x[4],
+                        int64_t now)
+{
+    if (!(u->flags & USER_IN_SESSION) || now < u->session_start_ms)
+        return 0.0;
+    pc_hazard *h = &ctx->hazard;
+    int64_t bin = ctx->hazard_bin_ms;
     int64_t age = now - u->session_start_ms;
     int64_t steps = (ctx->hazard_horizon_ms + bin - 1) / bin;
     double survive_p = 1.0;

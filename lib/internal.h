@@ -106,6 +106,44 @@ int pc_features_base(const pc_features *f, const pc_halflives *h, int base,
                      int64_t now, double *value, double *weight);
 uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now);
 
+/* The same reads with the decay factor from t_ref to now given (as
+ * pc_features_age computes it): what the reads above compute, for a
+ * caller that reads many accumulators at one time (pc_inputs_compute)
+ * and so computes each factor once instead of once per read. */
+double pc_features_age(const pc_features *f, double lambda, int64_t now);
+static inline double pc_features_count_af(const pc_features *f, int sig,
+                                          double as)
+{
+    return f->rate[sig] * as;
+}
+static inline double pc_features_rate_af(const pc_features *f,
+                                         const pc_halflives *h, int sig,
+                                         double as)
+{
+    /* a steady rate r per ms gives a decayed count of r / lambda */
+    return pc_features_count_af(f, sig, as) * h->short_lambda * 60000.0;
+}
+static inline int pc_features_mean_af(const pc_features *f, int mean,
+                                      double as, double *value,
+                                      double *weight)
+{
+    if (f->mean_w[mean] <= 0.0)
+        return 0;
+    *value = f->mean_sum[mean] / f->mean_w[mean];
+    *weight = f->mean_w[mean] * as;
+    return 1;
+}
+static inline int pc_features_base_af(const pc_features *f, int base,
+                                      double al, double *value,
+                                      double *weight)
+{
+    if (f->base_w[base] <= 0.0)
+        return 0;
+    *value = f->base_sum[base] / f->base_w[base];
+    *weight = f->base_w[base] * al;
+    return 1;
+}
+
 /* ---- users (user.c) ---- */
 
 #define USER_IN_SESSION 0x2u
@@ -281,6 +319,10 @@ void pc_hazard_on_event(pacing_ctx *ctx, pc_user *u, int type, int64_t t);
 /* P(session ends within the horizon) at now; 0 with no open session. */
 double pc_hazard_risk(pacing_ctx *ctx, const pc_user *u, const pc_inputs *in,
                       int64_t now);
+/* The same with the covariates (fatigue, cognitive load, attention,
+ * engagement: the scores of in) already computed by the caller. */
+double pc_hazard_risk_x(pacing_ctx *ctx, const pc_user *u, const double x[4],
+                        int64_t now);
 
 /* ---- safety rules (safety.c) ---- */
 #define PACING_MAX_RULE_MODULES 32

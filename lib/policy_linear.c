@@ -360,6 +360,40 @@ static void lints_info(const void *st, uint32_t a, pc_arm_info *out)
     out->param_b = s->width * s->width * t;
 }
 
+/* M (D x D, row-major) symmetric (to rounding: the rank-one updates
+ * round each half on its own) and positive definite: a Cholesky
+ * factorisation of its symmetric part (in scratch memory) meets only
+ * positive pivots. */
+static int spd(const double *M, uint32_t D)
+{
+    double L[PC_MAX_D * PC_MAX_D];
+    for (uint32_t i = 0; i < D; i++)
+        for (uint32_t j = 0; j < i; j++) {
+            double a = M[(size_t)i * D + j], b = M[(size_t)j * D + i];
+            double scale = fabs(M[(size_t)i * D + i]) + fabs(M[(size_t)j * D + j]);
+            if (!(fabs(a - b) <= 1e-9 * scale))
+                return 0;
+        }
+    for (uint32_t j = 0; j < D; j++) {
+        double t = M[(size_t)j * D + j];
+        for (uint32_t q = 0; q < j; q++)
+            t -= L[j * PC_MAX_D + q] * L[j * PC_MAX_D + q];
+        if (!(t > 1e-300) || !isfinite(t))
+            return 0;
+        double ljj = sqrt(t);
+        L[j * PC_MAX_D + j] = ljj;
+        for (uint32_t i = j + 1; i < D; i++) {
+            double u = 0.5 * (M[(size_t)i * D + j] + M[(size_t)j * D + i]);
+            for (uint32_t q = 0; q < j; q++)
+                u -= L[i * PC_MAX_D + q] * L[j * PC_MAX_D + q];
+            L[i * PC_MAX_D + j] = u / ljj;
+            if (!isfinite(L[i * PC_MAX_D + j]))
+                return 0;
+        }
+    }
+    return 1;
+}
+
 static int lin_check_common(const lin_state *s, uint32_t k, uint32_t d,
                             const double *p, int cholesky)
 {
@@ -387,6 +421,17 @@ static int lin_check_common(const lin_state *s, uint32_t k, uint32_t d,
                 if (M[(size_t)i * D + j] != 0.0)
                     return -1;
         }
+        if (!cholesky) {
+            /* A = lambda I + sum x x^T, so A^-1 <= I / lambda: no entry of
+             * a real A^-1 exceeds 1 / lambda */
+            double bound = (1.0 + 1e-9) / s->lambda;
+            for (size_t i = 0; i < (size_t)D * D; i++)
+                if (!(fabs(M[i]) <= bound))
+                    return -1;
+        }
+        if (!cholesky && !spd(M, D))
+            return -1; /* A^-1 must be symmetric positive definite, or the
+                          rank-one updates that follow lose their meaning */
         if (cholesky) {
             lower_solve(M, D, b, y);
             upper_solve_t(M, D, y, th);

@@ -580,6 +580,12 @@ PACING_API int pacing_explain(const pacing_ctx *ctx, const pacing_decision *d,
     if (!action || d->n_vetoes > 4)
         return pc_fail(ctx, PACING_E_NOTFOUND, "explain: no point %u action %u",
                        d->point, d->action);
+    for (uint32_t i = 0; i < d->n_vetoes; i++)
+        if (!pacing_action_name(ctx, d->point, d->vetoes[i].action) ||
+            d->vetoes[i].rule >= ctx->n_rules)
+            return pc_fail(ctx, PACING_E_NOTFOUND,
+                           "explain: veto %u names no rule or action of this "
+                           "context", i);
     const char *pname = pc_point_name(ctx, d->point);
     sink s = {buf, len, 0};
     if (len > 0)

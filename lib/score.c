@@ -105,19 +105,24 @@ void pc_inputs_compute(const pacing_ctx *ctx, const pc_user *u, int64_t now,
     const pc_halflives *h = &ctx->hl;
     double *raw = in->raw, *x = in->norm;
     double m, mw, b, bw;
+    /* the decay factors from the user's reference time to now, computed
+     * once for all the reads below (they are what each pc_features_* read
+     * would compute) */
+    const double as = pc_features_age(f, h->short_lambda, now);
+    const double al = pc_features_age(f, h->long_lambda, now);
     memset(in, 0, sizeof *in);
 
     /* fatigue */
-    if (pc_features_mean(f, h, MEAN_LATENCY, now, &m, &mw) &&
-        pc_features_base(f, h, BASE_LATENCY, now, &b, &bw) &&
+    if (pc_features_mean_af(f, MEAN_LATENCY, as, &m, &mw) &&
+        pc_features_base_af(f, BASE_LATENCY, al, &b, &bw) &&
         bw >= BASELINE_MIN_WEIGHT && b > 0.0) {
         raw[PACING_IN_SLOWER_REACTIONS] = m / b - 1.0;
         x[PACING_IN_SLOWER_REACTIONS] =
             clamp01(raw[PACING_IN_SLOWER_REACTIONS]) * conf(mw);
     }
-    double expo = pc_features_count(f, h, SIG_EXPOSURE, now);
+    double expo = pc_features_count_af(f, SIG_EXPOSURE, as);
     raw[PACING_IN_DISMISSALS] =
-        pc_features_count(f, h, SIG_DISMISS, now) / (expo + 1.0);
+        pc_features_count_af(f, SIG_DISMISS, as) / (expo + 1.0);
     x[PACING_IN_DISMISSALS] = clamp01(raw[PACING_IN_DISMISSALS]);
     double load = 0.0;
     for (int i = 0; i < f->n_expo; i++)
@@ -125,41 +130,41 @@ void pc_inputs_compute(const pacing_ctx *ctx, const pc_user *u, int64_t now,
             load += decay_weight(ctx, (double)(now - f->expo[i]));
     raw[PACING_IN_RECENT_EXPOSURES] = load;
     x[PACING_IN_RECENT_EXPOSURES] = saturate(load, EXPO_SCALE);
-    raw[PACING_IN_UNDO_RATE] = pc_features_rate_per_min(f, h, SIG_UNDO, now);
+    raw[PACING_IN_UNDO_RATE] = pc_features_rate_af(f, h, SIG_UNDO, as);
     x[PACING_IN_UNDO_RATE] = saturate(raw[PACING_IN_UNDO_RATE], UNDO_SCALE);
-    raw[PACING_IN_ERROR_RATE] = pc_features_rate_per_min(f, h, SIG_ERROR, now);
+    raw[PACING_IN_ERROR_RATE] = pc_features_rate_af(f, h, SIG_ERROR, as);
     x[PACING_IN_ERROR_RATE] = saturate(raw[PACING_IN_ERROR_RATE], ERROR_SCALE);
     raw[PACING_IN_INCOMPLETE_FORMS] =
-        pc_features_count(f, h, SIG_FORM_ABANDON, now) /
-        (pc_features_count(f, h, SIG_FORM_START, now) + 1.0);
+        pc_features_count_af(f, SIG_FORM_ABANDON, as) /
+        (pc_features_count_af(f, SIG_FORM_START, as) + 1.0);
     x[PACING_IN_INCOMPLETE_FORMS] = clamp01(raw[PACING_IN_INCOMPLETE_FORMS]);
 
     /* cognitive load */
-    if (pc_features_mean(f, h, MEAN_READING, now, &m, &mw) &&
-        pc_features_base(f, h, BASE_READING, now, &b, &bw) &&
+    if (pc_features_mean_af(f, MEAN_READING, as, &m, &mw) &&
+        pc_features_base_af(f, BASE_READING, al, &b, &bw) &&
         bw >= BASELINE_MIN_WEIGHT && b > 0.0) {
         raw[PACING_IN_READING_SLOWDOWN] = 1.0 - m / b;
         x[PACING_IN_READING_SLOWDOWN] =
             clamp01(2.0 * raw[PACING_IN_READING_SLOWDOWN]) * conf(mw);
     }
-    raw[PACING_IN_PAUSES] = pc_features_rate_per_min(f, h, SIG_MEDIA_PAUSE, now);
+    raw[PACING_IN_PAUSES] = pc_features_rate_af(f, h, SIG_MEDIA_PAUSE, as);
     x[PACING_IN_PAUSES] = saturate(raw[PACING_IN_PAUSES], PAUSE_SCALE);
     raw[PACING_IN_FOCUS_SWITCHES] =
-        pc_features_rate_per_min(f, h, SIG_TAB_HIDDEN, now);
+        pc_features_rate_af(f, h, SIG_TAB_HIDDEN, as);
     x[PACING_IN_FOCUS_SWITCHES] =
         saturate(raw[PACING_IN_FOCUS_SWITCHES], FOCUS_SCALE);
-    raw[PACING_IN_MISCLICKS] = pc_features_rate_per_min(f, h, SIG_MISCLICK, now);
+    raw[PACING_IN_MISCLICKS] = pc_features_rate_af(f, h, SIG_MISCLICK, as);
     x[PACING_IN_MISCLICKS] = saturate(raw[PACING_IN_MISCLICKS], MISCLICK_SCALE);
 
     /* attention: inputs without data sit at NEUTRAL */
-    if (pc_features_mean(f, h, MEAN_SCROLL, now, &m, &mw)) {
+    if (pc_features_mean_af(f, MEAN_SCROLL, as, &m, &mw)) {
         raw[PACING_IN_SCROLL_DEPTH] = m;
         x[PACING_IN_SCROLL_DEPTH] = conf(mw) * clamp01(m) + (1 - conf(mw)) * NEUTRAL;
     } else {
         x[PACING_IN_SCROLL_DEPTH] = NEUTRAL;
     }
-    if (pc_features_mean(f, h, MEAN_DWELL, now, &m, &mw) &&
-        pc_features_base(f, h, BASE_DWELL, now, &b, &bw) &&
+    if (pc_features_mean_af(f, MEAN_DWELL, as, &m, &mw) &&
+        pc_features_base_af(f, BASE_DWELL, al, &b, &bw) &&
         bw >= BASELINE_MIN_WEIGHT && b > 0.0) {
         raw[PACING_IN_DWELL_RATIO] = m / b;
         double r = clamp01(0.5 * raw[PACING_IN_DWELL_RATIO]);
@@ -171,17 +176,17 @@ void pc_inputs_compute(const pacing_ctx *ctx, const pc_user *u, int64_t now,
     x[PACING_IN_VISIBILITY] = 1.0 - x[PACING_IN_FOCUS_SWITCHES];
 
     /* engagement */
-    raw[PACING_IN_CLICK_RATE] = pc_features_rate_per_min(f, h, SIG_CLICK, now);
+    raw[PACING_IN_CLICK_RATE] = pc_features_rate_af(f, h, SIG_CLICK, as);
     x[PACING_IN_CLICK_RATE] = saturate(raw[PACING_IN_CLICK_RATE], CLICK_SCALE);
-    if (pc_features_mean(f, h, MEAN_HOVER, now, &m, &mw)) {
+    if (pc_features_mean_af(f, MEAN_HOVER, as, &m, &mw)) {
         raw[PACING_IN_HOVER] = m;
         x[PACING_IN_HOVER] = saturate(m, HOVER_SCALE_MS) * conf(mw);
     }
     raw[PACING_IN_MICRO_CONVERSIONS] =
-        pc_features_rate_per_min(f, h, SIG_MICRO, now);
+        pc_features_rate_af(f, h, SIG_MICRO, as);
     x[PACING_IN_MICRO_CONVERSIONS] =
         saturate(raw[PACING_IN_MICRO_CONVERSIONS], MICRO_SCALE);
-    if (pc_features_mean(f, h, MEAN_DWELL, now, &m, &mw)) {
+    if (pc_features_mean_af(f, MEAN_DWELL, as, &m, &mw)) {
         raw[PACING_IN_DWELL] = m;
         x[PACING_IN_DWELL] = saturate(m, DWELL_SCALE_MS) * conf(mw);
     }

@@ -459,7 +459,10 @@ static bool pending_ok(const pacing_ctx *ctx, const pc_stripe *s, uint32_t si,
         (uint32_t)e->id == 0)
         return false;
     const pc_point *p = ctx->points[e->point];
-    if (e->action >= p->k || !isfinite(e->acc) || e->deadline_ms < e->t_ms ||
+    if (e->t_ms < 0 || e->t_ms > PACING_MAX_TIME_MS ||
+        e->deadline_ms != e->t_ms + p->attribution_ms)
+        return false;
+    if (e->action >= p->k || !isfinite(e->acc) ||
         !(e->propensity > 0.0 && e->propensity <= 1.0))
         return false;
     if (p->vt->contextual && !finite_all(e->x, p->d))
@@ -489,6 +492,44 @@ static int corrupt(const pacing_ctx *ctx, const char *what)
     return pc_fail(ctx, PACING_E_CORRUPT, "snapshot: %s", what);
 }
 
+/* Heapsort: O(n log n) whatever the data (a crafted snapshot cannot make
+ * it quadratic), in place, no allocation. */
+static void sift_down(uint64_t *a, size_t i, size_t n)
+{
+    uint64_t v = a[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && a[c + 1] > a[c])
+            c++;
+        if (a[c] <= v)
+            break;
+        a[i] = a[c];
+        i = c;
+    }
+    a[i] = v;
+}
+
+/* Whether a[0..n) holds a value twice; sorts a. */
+static bool has_duplicate(uint64_t *a, size_t n)
+{
+    if (n < 2)
+        return false;
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(a, i, n);
+    for (size_t end = n - 1; end > 0; end--) {
+        uint64_t t = a[0];
+        a[0] = a[end];
+        a[end] = t;
+        sift_down(a, 0, end);
+    }
+    for (size_t i = 1; i < n; i++)
+        if (a[i] == a[i - 1])
+            return true;
+    return false;
+}
+
 /* Check the whole payload against the context; fill *sg. */
 static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
 {
@@ -499,22 +540,33 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
             c.left / sizeof(pc_user) < ss->n_users)
             return corrupt(ctx, "bad user count");
         ss->users = c.p;
+        /* Duplicates: the pseudonyms are collected and sorted. The error
+         * reported is the one of the first bad record in order, as if each
+         * record were compared with the ones before it: at a bad record,
+         * the records before it are searched for a duplicate first. */
+        size_t kbytes = sizeof(uint64_t) * ss->n_users;
+        uint64_t *keys = NULL;
+        if (ss->n_users > 1 && !(keys = pc_alloc(ctx, kbytes)))
+            return pc_fail(ctx, PACING_E_NOMEM, "snapshot: out of memory");
         for (uint32_t k = 0; k < ss->n_users; k++) {
             pc_user u;
             take(&c, &u, sizeof u);
-            if (!user_ok(ctx, &u))
-                return corrupt(ctx, "bad user record");
-            if (pc_stripe_of(ctx, u.pseudo) != s)
-                return corrupt(ctx, "user in the wrong stripe");
-            /* duplicates: compare with the ones before (staged order) */
-            for (uint32_t j = 0; j < k; j++) {
-                uint64_t other;
-                memcpy(&other, ss->users + (size_t)j * sizeof(pc_user) +
-                                   offsetof(pc_user, pseudo), sizeof other);
-                if (other == u.pseudo)
-                    return corrupt(ctx, "duplicate user");
+            const char *bad = !user_ok(ctx, &u) ? "bad user record"
+                              : pc_stripe_of(ctx, u.pseudo) != s
+                                  ? "user in the wrong stripe"
+                                  : NULL;
+            if (bad) {
+                bool dup = keys && has_duplicate(keys, k);
+                pc_free(ctx, keys, kbytes);
+                return corrupt(ctx, dup ? "duplicate user" : bad);
             }
+            if (keys)
+                keys[k] = u.pseudo;
         }
+        bool dup = keys && has_duplicate(keys, ss->n_users);
+        pc_free(ctx, keys, kbytes);
+        if (dup)
+            return corrupt(ctx, "duplicate user");
         if (!take32(&c, &ss->n_pend) || ss->n_pend > s->n_pend ||
             c.left / (4 + sizeof(pc_pending)) < ss->n_pend)
             return corrupt(ctx, "bad pending count");
@@ -534,6 +586,10 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
             return corrupt(ctx, "truncated stripe");
         if (ss->pend_head >= s->n_pend || ss->pend_tail >= s->n_pend)
             return corrupt(ctx, "bad pending ring position");
+        const pc_stripe_stats *st = &ss->st;
+        if (st->created != (uint64_t)ss->n_users + st->evicted + st->expired +
+                               st->forgotten)
+            return corrupt(ctx, "stripe counters do not add up");
     }
     sg->points = c.p;
     for (uint32_t i = 0; i < ctx->n_points; i++) {

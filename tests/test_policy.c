@@ -714,8 +714,6 @@ static void test_flags(void **state)
                     m = in[b].param_a / (in[b].param_a + in[b].param_b);
                 if (!strcmp(CF[i], "gaussian_thompson"))
                     m = in[b].param_a;
-                if (b == a)
-                    best = best; /* (compared below) */
                 in[b].mean = m;
                 if (m > best)
                     best = m;

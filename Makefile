@@ -332,7 +332,7 @@ fuzz-smoke: $(FUZZ_BINS)
 	    if [ -d fuzz/corpus/$$n ]; then cp fuzz/corpus/$$n/* $$c/ 2>/dev/null || true; fi; \
 	    if [ -d fuzz/regressions/$$n ] && [ -n "$$(ls fuzz/regressions/$$n)" ]; then \
 	        echo "=== $$n: regressions"; \
-	        $(FUZZ_BUILD)/$$n -artifact_prefix=$$a/ fuzz/regressions/$$n/* \
+	        $(FUZZ_BUILD)/$$n -timeout=30 -artifact_prefix=$$a/ fuzz/regressions/$$n/* \
 	            || { fail="$$fail $$n(regressions)"; continue; }; \
 	    fi; \
 	    echo "=== $$n: fuzzing for $(FUZZ_SECONDS) s"; \
@@ -348,7 +348,7 @@ fuzz-replay: $(FUZZ_BINS)
 	    files=$$(ls -d fuzz/corpus/$$n/* fuzz/regressions/$$n/* 2>/dev/null); \
 	    [ -n "$$files" ] || continue; \
 	    echo "=== $$n: $$(echo $$files | wc -w) inputs"; \
-	    $(FUZZ_BUILD)/$$n $$files > $(FUZZ_BUILD)/replay-$$n.log 2>&1 \
+	    $(FUZZ_BUILD)/$$n -timeout=30 $$files > $(FUZZ_BUILD)/replay-$$n.log 2>&1 \
 	        || { tail -n 40 $(FUZZ_BUILD)/replay-$$n.log; fail="$$fail $$n"; }; \
 	done; \
 	if [ -n "$$fail" ]; then echo "fuzz-replay failed:$$fail"; exit 1; fi

@@ -722,7 +722,7 @@ static dres bench_decide(const dcfg *c)
 
 static dcfg dcfg_ts(void)
 {
-    dcfg c = {"thompson", 3, 0, 1, -1, 256, 0, 256, 40, 200000, 0};
+    dcfg c = {"thompson", 3, 0, 1, -1, 256, 0, 256, 40, 100000, 0};
     return c;
 }
 
@@ -752,6 +752,7 @@ static void bench_decide_ts(void)
 static void bench_decide_variants(void)
 {
     dcfg c = dcfg_ts();
+    c.per_rep = 65536;
     c.draws = 0;
     put_decide("decide_ts_ns_draws0", &c, 1, "reward_ns_draws0");
     c.draws = -1;
@@ -760,13 +761,14 @@ static void bench_decide_variants(void)
     c.draws = 0;
     put_decide("decide_ts_ns_draws0_norules", &c, 0, NULL);
     c = dcfg_ts();
+    c.per_rep = 65536;
     c.single = 1;
     put_decide("decide_ts_ns_single_thread", &c, 1, "reward_ns_single_thread");
 }
 
 static void bench_linucb(void)
 {
-    dcfg c = {"linucb", 3, 16, 1, -1, 256, 0, 256, 10, 200000, 0};
+    dcfg c = {"linucb", 3, 16, 1, -1, 256, 0, 256, 10, 65536, 0};
     put_decide("decide_linucb_ns", &c, 1, "reward_linucb_ns");
     c.k = 5;
     c.d = 10;
@@ -784,7 +786,7 @@ static void bench_linucb(void)
 
 static void bench_linucb1(void)
 {
-    dcfg c = {"linucb", 3, 16, 1, -1, 256, 0, 256, 10, 200000, 0};
+    dcfg c = {"linucb", 3, 16, 1, -1, 256, 0, 256, 10, 65536, 0};
     put_decide("decide_linucb_ns", &c, 1, "reward_linucb_ns");
 }
 
@@ -795,7 +797,7 @@ static void bench_actions(void)
     for (int i = 0; i < 4; i++) {
         dcfg c = dcfg_ts();
         c.k = ks[i];
-        c.per_rep = 100000;
+        c.per_rep = 16384;
         c.train = ks[i] >= 32 ? 160 : 40;
         snprintf(key, sizeof key, "decide_ts_ns_k%u", ks[i]);
         put_decide(key, &c, 0, NULL);
@@ -804,7 +806,7 @@ static void bench_actions(void)
         put_decide(key, &c, 0, NULL);
     }
     for (int i = 0; i < 4; i++) {
-        dcfg c = {"linucb", ks[i], 16, 1, -1, 256, 0, 256, 10, 100000, 0};
+        dcfg c = {"linucb", ks[i], 16, 1, -1, 256, 0, 256, 10, 16384, 0};
         snprintf(key, sizeof key, "decide_linucb_ns_k%u", ks[i]);
         put_decide(key, &c, 0, NULL);
     }
@@ -815,7 +817,7 @@ static void bench_dims(void)
     static const uint32_t ds[] = {2, 8, 16, 32};
     char key[64], rkey[64];
     for (int i = 0; i < 4; i++) {
-        dcfg c = {"linucb", 3, ds[i], 1, -1, 256, 0, 256, 10, 100000, 0};
+        dcfg c = {"linucb", 3, ds[i], 1, -1, 256, 0, 256, 10, 32768, 0};
         snprintf(key, sizeof key, "decide_linucb_ns_d%u", ds[i]);
         snprintf(rkey, sizeof rkey, "reward_linucb_ns_d%u", ds[i]);
         put_decide(key, &c, 1, rkey);
@@ -1014,6 +1016,8 @@ static void bench_snapshot(void)
 /* threads                                                             */
 /* ------------------------------------------------------------------ */
 
+static double last_util; /* CPU time / wall time of the last threads_run */
+
 /* The mixed workload: cycles of 10 calls, 8 pushes to random users of the
  * thread's own half of 10^5 users, one decide (thompson, K=3, the default
  * rules) for a random user and one explicit reward of it. Each thread
@@ -1022,6 +1026,7 @@ static void bench_snapshot(void)
 typedef struct tjob {
     pacing_ctx *ctx;
     uint32_t point;
+    int push_only;
     uint64_t first, n_users;
     long cycles;
     pthread_barrier_t *bar;
@@ -1048,6 +1053,16 @@ static void *thread_main(void *arg)
             ev_init(&ev, &u, ty, t, mix_value(ty, k), k + 1);
             pacing_push(j->ctx, &ev);
         }
+        if (j->push_only) {
+            for (int i = 0; i < 2; i++, k++) {
+                uid v = user_id(j->first + sm_next(&rng) % j->n_users);
+                uint32_t ty = mix_types[k & 7];
+                pacing_event ev;
+                ev_init(&ev, &v, ty, t, mix_value(ty, k), k + 1);
+                pacing_push(j->ctx, &ev);
+            }
+            continue;
+        }
         uid u = user_id(j->first + sm_next(&rng) % j->n_users);
         rq.user = &u;
         rq.user_len = sizeof u;
@@ -1059,7 +1074,7 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static double threads_run(int nt, long cycles)
+static pacing_ctx *threads_ctx(uint32_t pt[2])
 {
     ctx_cfg cc = {100000, 0, 0, NULL};
     pacing_ctx *ctx = make_ctx(&cc);
@@ -1071,18 +1086,32 @@ static double threads_run(int nt, long cycles)
     ps.policy = "thompson";
     ps.quiet_actions = 4;
     ps.safe_action = 2;
-    uint32_t pt;
-    CHECK(pacing_point_add(ctx, &ps, &pt));
+    CHECK(pacing_point_add(ctx, &ps, &pt[0]));
+    ps.name = "cta2";
+    CHECK(pacing_point_add(ctx, &ps, &pt[1]));
     add_default_rules(ctx);
     for (uint64_t i = 0; i < 100000; i++)
         populate_user(ctx, i, 1700000000000LL + (int64_t)(i / 100), 0);
+    return ctx;
+}
+
+/* mode 0: one shared decision point; 1: a point per thread; 2: pushes
+ * only (10 per cycle); 3: the mixed workload with a context per thread
+ * (nothing shared: what the machine gives two threads) */
+static double threads_run(int nt, long cycles, int mode)
+{
+    uint32_t pt[2];
+    pacing_ctx *ctxs[2] = {threads_ctx(pt), NULL};
+    if (mode == 3 && nt == 2)
+        ctxs[1] = threads_ctx(pt);
     pthread_barrier_t bar;
     pthread_barrier_init(&bar, NULL, (unsigned)nt + 1);
     tjob jobs[2];
     pthread_t th[2];
     for (int i = 0; i < nt; i++) {
-        jobs[i].ctx = ctx;
-        jobs[i].point = pt;
+        jobs[i].ctx = ctxs[mode == 3 ? i : 0];
+        jobs[i].point = pt[mode == 1 ? i : 0];
+        jobs[i].push_only = mode == 2;
         jobs[i].first = (uint64_t)i * 50000;
         jobs[i].n_users = 50000;
         jobs[i].cycles = cycles;
@@ -1102,35 +1131,76 @@ static double threads_run(int nt, long cycles)
                  (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec +
                           r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) * 1e3;
     pthread_barrier_destroy(&bar);
-    pacing_ctx_free(ctx);
-    fprintf(stderr, "threads %d: %.0f ms wall, cpu/wall %.2f\n", nt, wall / 1e6,
-            cpu / wall);
+    pacing_ctx_free(ctxs[0]);
+    pacing_ctx_free(ctxs[1]);
+    fprintf(stderr, "threads %d mode %d: %.0f ms wall, cpu/wall %.2f\n", nt, mode,
+            wall / 1e6, cpu / wall);
+    last_util = cpu / wall;
     return (double)nt * (double)cycles * 10.0 / (wall / 1e9);
 }
 
-static void bench_threads(void)
+static void threads_mode(int mode, const char *k1, const char *k2,
+                         const char *ks, long cycles, int n)
 {
-    long cycles = scaled(200000);
-    double *r1 = malloc(sizeof *r1 * (size_t)reps), *r2 = malloc(sizeof *r2 * (size_t)reps);
-    double *sp = malloc(sizeof *sp * (size_t)reps);
-    threads_run(1, cycles / 4); /* warm-up */
-    for (int rep = 0; rep < reps; rep++) {
+    double *r1 = malloc(sizeof *r1 * (size_t)n), *r2 = malloc(sizeof *r2 * (size_t)n);
+    double *sp = malloc(sizeof *sp * (size_t)n), *u1 = malloc(sizeof *u1 * (size_t)n),
+           *u2 = malloc(sizeof *u2 * (size_t)n);
+    threads_run(1, cycles / 4, mode); /* warm-up */
+    for (int rep = 0; rep < n; rep++) {
         /* alternate, so that a change in the machine's load hits both */
-        r1[rep] = threads_run(1, cycles);
-        r2[rep] = threads_run(2, cycles);
+        r1[rep] = threads_run(1, cycles, mode);
+        u1[rep] = last_util;
+        r2[rep] = threads_run(2, cycles, mode);
+        u2[rep] = last_util;
         sp[rep] = r2[rep] / r1[rep];
     }
-    double m1 = median(r1, reps), m2 = median(r2, reps);
-    printf("threads1_ops_s=%.0f\nthreads2_ops_s=%.0f\n", m1, m2);
-    printf("threads_speedup=%.2f\n", m2 / m1);
-    printf("# threads: wall clock; ops = push/decide/reward calls (8:1:1), "
-           "%ld calls per thread; speedup per repetition: median %.2f, min %.2f, "
-           "max %.2f\n",
-           cycles * 10, median(sp, reps), sp[0], sp[reps - 1]);
+    double m1 = median(r1, n), m2 = median(r2, n);
+    double msp = median(sp, n), mu1 = median(u1, n), mu2 = median(u2, n);
+    printf("%s=%.0f\n%s=%.0f\n", k1, m1, k2, m2);
+    printf("%s=%.2f\n", ks, m2 / m1);
+    printf("# %s: wall clock, %ld calls per thread; speedup per repetition: "
+           "median %.2f, min %.2f, max %.2f; CPU time / wall time: 1 thread "
+           "%.2f, 2 threads %.2f (medians)\n",
+           ks, cycles * 10, msp, sp[0], sp[n - 1], mu1, mu2);
     fflush(stdout);
     free(r1);
     free(r2);
     free(sp);
+    free(u1);
+    free(u2);
+}
+
+/* one thread of the mixed workload, for a profile */
+static void bench_mixed1(void)
+{
+    double r = threads_run(1, scaled(200000), 0);
+    printf("mixed1_ops_s=%.0f\n", r);
+}
+
+static void bench_threads_push(void)
+{
+    threads_mode(2, "threads1_push_ops_s", "threads2_push_ops_s",
+                 "threads_push_speedup", scaled(200000), reps);
+}
+
+static void bench_threads(void)
+{
+    long cycles = scaled(50000);
+    threads_mode(0, "threads1_ops_s", "threads2_ops_s", "threads_speedup", cycles,
+                 reps);
+    printf("# threads: the mixed workload, push/decide/reward 8:1:1, one shared "
+           "decision point\n");
+    int n = reps < 3 ? reps : 3;
+    threads_mode(1, "threads1_ownpoint_ops_s", "threads2_ownpoint_ops_s",
+                 "threads_ownpoint_speedup", cycles, n);
+    threads_mode(2, "threads1_push_ops_s", "threads2_push_ops_s",
+                 "threads_push_speedup", cycles, n);
+    threads_mode(3, "threads1_separate_ops_s", "threads2_separate_ops_s",
+                 "threads_separate_speedup", cycles, n);
+    printf("# threads: ownpoint = a decision point per thread; push = pushes "
+           "only; separate = a context per thread, nothing shared (the "
+           "machine's own scaling)\n");
+    fflush(stdout);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1148,12 +1218,12 @@ static void bench_scale(void)
             continue;
         }
         snprintf(key, sizeof key, "push_ns_users_%s", nm[i]);
-        push_users(ns[i], scaled(1000000), key, ns[i] == 10000000);
+        push_users(ns[i], scaled(500000), key, ns[i] == 10000000);
         dcfg c = dcfg_ts();
         c.users = ns[i];
         c.capacity = ns[i] < 1000 ? 1000 : ns[i];
         c.batch = ns[i] <= 1000 ? 1000 : 65536;
-        c.per_rep = 131072;
+        c.per_rep = ns[i] <= 1000 ? 100000 : 65536;
         c.train = ns[i] <= 1000 ? 10 : 1;
         snprintf(key, sizeof key, "decide_ts_ns_users_%s", nm[i]);
         double h0 = now_ns_clock(CLOCK_MONOTONIC);
@@ -1190,7 +1260,7 @@ static void bench_memlat(void)
         for (size_t j = 0; j < n; j++)
             a[(size_t)perm[j] * 8] = (uint64_t)perm[(j + 1) % n] * 8;
         free(perm);
-        long m = scaled(2000000);
+        long m = scaled(mb[i] == 1 ? 2000000 : 500000);
         size_t p = 0;
         double *r = malloc(sizeof *r * 3);
         for (int rep = 0; rep < 3; rep++) {
@@ -1229,7 +1299,7 @@ static void run_push(void)
     bench_push_hot(PUSH_STEP, "push_step_ns");
 }
 static void run_push_hot1(void) { bench_push_hot(PUSH_BYTES, "push_ns"); }
-static void run_push_cold(void) { push_users(1000000, scaled(1000000), "push_cold_ns", 0); }
+static void run_push_cold(void) { push_users(1000000, scaled(500000), "push_cold_ns", 0); }
 
 static const sub subs[] = {
     {"memlat", bench_memlat, 0},
@@ -1238,7 +1308,8 @@ static const sub subs[] = {
     {"decide_ts", bench_decide_ts, 0}, {"decide", bench_decide_variants, 0},
     {"linucb", bench_linucb, 0},    {"decide_linucb", bench_linucb1, 1},
     {"memory", bench_memory, 0},    {"snapshot", bench_snapshot, 0},
-    {"threads", bench_threads, 0},  {"scale", bench_scale, 0},
+    {"threads", bench_threads, 0},  {"threads_push", bench_threads_push, 1},
+    {"mixed1", bench_mixed1, 1},  {"scale", bench_scale, 0},
     {"evict", bench_evict, 0},      {"actions", bench_actions, 0},
     {"dims", bench_dims, 0},
 };
@@ -1290,8 +1361,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "pacing_bench: fewer than 5 repetitions\n");
     machine_line();
     for (size_t k = 0; k < N_SUBS; k++)
-        if (any ? want[k] : !subs[k].optional)
+        if (any ? want[k] : !subs[k].optional) {
+            double t0 = now_ns_clock(CLOCK_MONOTONIC);
+            double c0 = now_ns_clock(CLOCK_PROCESS_CPUTIME_ID);
             subs[k].run();
+            printf("# %s: %.1f s wall, %.1f s CPU\n", subs[k].name,
+                   (now_ns_clock(CLOCK_MONOTONIC) - t0) / 1e9,
+                   (now_ns_clock(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9);
+            fflush(stdout);
+        }
     printf("# done; load average now: ");
     FILE *f = fopen("/proc/loadavg", "r");
     char load[128] = "?";

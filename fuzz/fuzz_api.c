@@ -521,11 +521,12 @@ static void op_decide(world *w, prog *g)
           (unsigned long long)rq.ineligible, (long long)rq.now_ms, rc, d.action,
           d.propensity, d.reasons, (unsigned long long)d.id, valid ? "" : " (invalid)");
     if (valid && cb < 0xF0)
-        FZ_EXPECT("pacing_decide (valid)", rc, w->ctx, PACING_OK, PACING_E_VETOED);
+        FZ_EXPECT("pacing_decide (valid)", rc, w->ctx, PACING_OK, PACING_E_VETOED,
+                  PACING_E_TOO_OLD);
     else
         FZ_EXPECT("pacing_decide", rc, w->ctx, PACING_OK, PACING_E_VETOED,
                   PACING_E_NULL, PACING_E_NOTFOUND, PACING_E_INVAL, PACING_E_NAN,
-                  PACING_E_RANGE, PACING_E_TIME);
+                  PACING_E_RANGE, PACING_E_TIME, PACING_E_TOO_OLD);
     if (rc != PACING_OK)
         return;
     fz_check_decision(w->ctx, &d, rq.point, rq.ineligible);

@@ -107,7 +107,8 @@ static void workload(pacing_ctx *ctx)
             rq.ineligible = u == 2 ? 1 : 0;
             pacing_decision d = PACING_DECISION_INIT;
             int rc = fz_decide_any_dim(ctx, &rq, &d, cv);
-            FZ_EXPECT("pacing_decide", rc, ctx, PACING_OK, PACING_E_VETOED);
+            FZ_EXPECT("pacing_decide", rc, ctx, PACING_OK, PACING_E_VETOED,
+                      PACING_E_TOO_OLD);
             if (rc != PACING_OK)
                 continue;
             fz_check_decision(ctx, &d, p, rq.ineligible);

@@ -186,7 +186,8 @@ static void after_success(pacing_ctx *ctx)
         for (uint32_t p = 0; p < FX_N_POINTS; p++) {
             pacing_decision d;
             rc = fx_decide(ctx, p, u, t + p, &d);
-            FZ_EXPECT("pacing_decide", rc, ctx, PACING_OK, PACING_E_VETOED);
+            FZ_EXPECT("pacing_decide", rc, ctx, PACING_OK, PACING_E_VETOED,
+                      PACING_E_TOO_OLD);
             if (rc == PACING_OK) {
                 fz_check_decision(ctx, &d, p, 0);
                 if (d.id && u % 2 == 0) {

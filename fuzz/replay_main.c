@@ -4,8 +4,8 @@
  * `make fuzz-replay-gcc` so the committed corpora and regression inputs run
  * as ordinary tests, with any compiler (e.g. gcc, under ASan/UBSan or
  * valgrind). Exit status 0 if every input ran (a violated invariant aborts;
- * an input running longer than FUZZ_REPLAY_TIMEOUT seconds, default 60,
- * is killed by SIGALRM and named).
+ * an input using more than FUZZ_REPLAY_TIMEOUT CPU seconds, default 60,
+ * is stopped and named).
  *
  * Built with -DFUZZ_REPLAY_NAME='"fuzz_x"' and run without arguments, it
  * replays fuzz/corpus/fuzz_x and fuzz/regressions/fuzz_x (if present),
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,15 +30,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 /* The input being run, named if it crashes. */
 static const char *g_current;
-/* Seconds one input may take (FUZZ_REPLAY_TIMEOUT, default 60; 0: none):
- * a hang is a failure too. */
+/* CPU seconds one input may take (FUZZ_REPLAY_TIMEOUT, default 60; 0:
+ * none): a hang is a failure too. CPU time, not wall time, so a loaded
+ * machine does not make a slow input fail. */
 static unsigned g_timeout = 60;
+
+static void set_timer(unsigned seconds)
+{
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_sec = seconds;
+    setitimer(ITIMER_PROF, &it, NULL);
+}
 
 static void on_crash(int sig)
 {
     static const char msg[] = "\nfuzz replay: crashed on input ";
     static const char slow[] = "\nfuzz replay: timeout (FUZZ_REPLAY_TIMEOUT s)";
-    if (sig == SIGALRM)
+    if (sig == SIGPROF)
         (void)!write(2, slow, sizeof slow - 1);
     if (g_current) {
         (void)!write(2, msg, sizeof msg - 1);
@@ -94,9 +104,9 @@ static int run_file(const char *path)
     memcpy(exact, buf, len);
     free(buf);
     g_current = path;
-    alarm(g_timeout);
+    set_timer(g_timeout);
     LLVMFuzzerTestOneInput(exact, len);
-    alarm(0);
+    set_timer(0);
     g_current = NULL;
     free(exact);
     return 0;
@@ -114,7 +124,7 @@ int main(int argc, char **argv)
     signal(SIGBUS, on_crash);
     signal(SIGFPE, on_crash);
     signal(SIGILL, on_crash);
-    signal(SIGALRM, on_crash);
+    signal(SIGPROF, on_crash);
     const char *to = getenv("FUZZ_REPLAY_TIMEOUT");
     if (to && *to)
         g_timeout = (unsigned)strtoul(to, NULL, 10);

@@ -896,7 +896,8 @@ PACING_API int pacing_rule_add(pacing_ctx *ctx, const pacing_rule_spec *spec,
  * 20 s, last shown 12.3 s ago; fatigue 0.71 (dismissals 48%, slower
  * reactions 30%)". Returns the length the full sentence needs (excluding
  * the NUL), like snprintf, or a negative status: PACING_E_NULL,
- * PACING_E_SIZE, PACING_E_NOTFOUND (d->point unknown). Thread-safe. */
+ * PACING_E_SIZE, PACING_E_NOTFOUND (the decision names a point, action,
+ * rule or veto count this context does not have). Thread-safe. */
 PACING_API int pacing_explain(const pacing_ctx *ctx, const pacing_decision *d,
                               char *buf, size_t len);
 

@@ -213,6 +213,20 @@ double pc_hazard_risk_x(pacing_ctx *ctx, const pc_user *u, const double x[4],
     return r < 0.0 ? 0.0 : (r > 1.0 ? 1.0 : r);
 }
 
+/* A user's session fields as the code above leaves them: a session starts
+ * at or before the user's latest event, and the steps counted trail that
+ * event by at most the silence that would have restarted the session.
+ * Bounds the survival loops of a user read from a snapshot. */
+bool pc_hazard_user_ok(const pacing_ctx *ctx, const pc_user *u)
+{
+    if (!(u->flags & USER_IN_SESSION))
+        return true;
+    if (u->session_start_ms < 0 || u->session_start_ms > u->last_seen_ms)
+        return false;
+    int64_t steps = (u->last_seen_ms - u->session_start_ms) / ctx->hazard_bin_ms;
+    return steps <= (int64_t)u->hazard_bins + SESSION_TIMEOUT_MS / ctx->hazard_bin_ms + 2;
+}
+
 PACING_API int pacing_hazard_baseline(pacing_ctx *ctx, int64_t age_ms,
                                       double *hazard, double *at_risk)
 {

@@ -316,6 +316,7 @@ int pc_hazard_init(pacing_ctx *ctx);
 void pc_hazard_free(pacing_ctx *ctx);
 /* Session bookkeeping for an event of u at t (caller holds stripe lock). */
 void pc_hazard_on_event(pacing_ctx *ctx, pc_user *u, int type, int64_t t);
+bool pc_hazard_user_ok(const pacing_ctx *ctx, const pc_user *u);
 /* P(session ends within the horizon) at now; 0 with no open session. */
 double pc_hazard_risk(pacing_ctx *ctx, const pc_user *u, const pc_inputs *in,
                       int64_t now);

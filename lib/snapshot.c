@@ -426,6 +426,8 @@ static bool user_ok(const pacing_ctx *ctx, const pc_user *u)
     const pc_features *f = &u->feat;
     if (u->pseudo == 0 || f->n_expo > EXPO_RING || u->click_n >= PACING_RAGE_MAX)
         return false;
+    if (u->flags & ~(uint32_t)USER_IN_SESSION || !pc_hazard_user_ok(ctx, u))
+        return false;
     if (u->last_seen_ms < 0 || u->last_seen_ms > PACING_MAX_TIME_MS ||
         f->t_ref < 0 || f->t_ref > PACING_MAX_TIME_MS)
         return false;

@@ -1022,20 +1022,25 @@ static void test_stress(void **state)
     assert_int_equal(arm_rw, d.rewards_explicit + d.rewards_implicit + d.rewards_default);
     /* every snapshot's buffers were given back */
     assert_int_equal(s.bytes_allocated, s0.bytes_allocated);
-    /* the mix did what it is for */
-    assert_true(tot.decide_safe > 0 && tot.reward_ok > 0 && tot.reward_notfound > 0 &&
-                tot.forget_ok > 0 && tot.scores_ok > 0 && tot.snapshots > 0);
+    /* the mix did what it is for (given enough operations) */
+    if (ops >= 5000)
+        assert_true(tot.decide_safe > 0 && tot.reward_ok > 0 &&
+                    tot.reward_notfound > 0 && tot.forget_ok > 0 &&
+                    tot.scores_ok > 0 && tot.snapshots > 0);
     if (ops >= 20000)
         assert_true(s.users_evicted_lru > 0 && s.users_expired > 0 &&
                     d.settled_early + d.rewards_implicit > 0);
 
     /* a snapshot written while the others worked loads */
-    pacing_ctx *mid = new_ctx(0, 0);
-    int rc = load_into(mid, &w[0].snap);
-    if (rc != PACING_OK)
-        fail_msg("mid-run snapshot (%zu bytes): %d (%s)", w[0].snap.len, rc,
-                 pacing_errmsg(mid));
-    pacing_ctx_free(mid);
+    int rc;
+    if (w[0].snap.len > 0) {
+        pacing_ctx *mid = new_ctx(0, 0);
+        rc = load_into(mid, &w[0].snap);
+        if (rc != PACING_OK)
+            fail_msg("mid-run snapshot (%zu bytes): %d (%s)", w[0].snap.len, rc,
+                     pacing_errmsg(mid));
+        pacing_ctx_free(mid);
+    }
 
     /* the final snapshot restores the same state into a fresh context */
     membuf m = {NULL, 0, 0};

@@ -4,35 +4,41 @@
  *   build/bench/pacing_bench [--cpu-clock] [--reps N] [--big] [--quick]
  *                            [--list] [NAME ...]
  *
- * NAME selects sub-benchmarks (default: all but the optional ones):
- *   push       push_ns: one hot user (user id bytes, locks on), plus the
- *              same by pseudonym, single-threaded, and with every event
- *              in a new hazard step
- *   push_cold  push_cold_ns: 10^6 users, random order
- *   decide     decide_ts_ns (thompson, K=3, the ten built-in rules with
- *              their defaults) and reward_ns, plus propensity_draws 0 and
- *              rules off
- *   linucb     decide_linucb_ns (d=16, K=3, rules on),
- *              linucb_d10k5_decide_reward_ns
- *   memory     bytes_per_user (counting allocator) and its breakdown
- *   snapshot   snapshot_save_ms, snapshot_load_ms (10^6 users)
- *   threads    threads1_ops_s, threads2_ops_s, threads_speedup (mixed)
- *   scale      push_ns and decide_ts_ns at 10^3 and 10^5 users (and 10^7
- *              with --big: RSS and bytes held, checked against 6 GiB)
- *   evict      memory held while 10x capacity distinct users arrive
- *   actions    decide cost vs K (2, 8, 32, 64): thompson and linucb d=16
- *   dims       decide cost vs d (2, 8, 16, 32): linucb K=3
+ * NAME selects sub-benchmarks (default: all those not marked optional):
+ *   memlat       memlat_ns_*: the machine's cost of a cache miss (a chain of
+ *                dependent loads over 1 MB, 32 MB, 256 MB)
+ *   push         push_ns: one hot user (user id bytes, locks on); also by
+ *                pseudonym, single-threaded, and with every event in a new
+ *                drop-off step (push_step_ns)
+ *   push_cold    push_cold_ns: 10^6 users, random order
+ *   decide_ts    decide_ts_ns (thompson, K=3, the ten built-in rules with
+ *                their defaults) and reward_ns
+ *   decide       the same with propensity_draws 0, rules off, both, and
+ *                single-threaded
+ *   linucb       decide_linucb_ns (d=16, K=3, rules on) and
+ *                linucb_d10k5_decide_reward_ns (rules on and off)
+ *   memory       bytes_per_user (counting allocator) and the breakdown
+ *   snapshot     snapshot_save_ms, snapshot_load_ms (10^6 users)
+ *   threads      threads1_ops_s, threads2_ops_s, threads_speedup (mixed)
+ *   scale        push_ns and decide_ts_ns at 10^3 and 10^5 users (and 10^7
+ *                with --big: RSS and bytes held, against 6 GiB)
+ *   evict        memory while 10x capacity distinct users arrive; evictions
+ *                of a table whose capacity equals its users
+ *   actions      decide cost vs K (2, 8, 32, 64): thompson and linucb d=16
+ *   dims         decide and reward cost vs d (2, 8, 16, 32): linucb K=3
+ * optional (only by name): threads_diag (the mixed workload with a point per
+ *   thread, pushes only, a context per thread), threads_push, mixed1 (one
+ *   thread of the mixed workload, for profiles), push_hot, decide_linucb,
+ *   decide_ts_draws0, linucb_d10k5 (single configurations, for profiles).
  *
  * Output: a first line describing the machine, then key=value lines (the
- * median over --reps repetitions, default 7, at least 5 unless --quick);
- * lines starting with '#' explain. Times are CLOCK_MONOTONIC, or with
- * --cpu-clock CLOCK_THREAD_CPUTIME_ID (the calling thread's CPU time: the
- * time other jobs held the CPU is left out; the machine is shared). The
- * threads benchmark always measures wall time (it is a throughput).
- * --quick divides every iteration count by 20 (for valgrind/callgrind).
- *
- * Workloads are described where they are built; the figures and how to
- * read them are in docs/performance.md. */
+ * median over --reps repetitions, default 7); lines starting with '#'
+ * explain (spread, workload, time taken). Times are CLOCK_MONOTONIC, or
+ * with --cpu-clock CLOCK_THREAD_CPUTIME_ID (the calling thread's CPU time:
+ * the time other jobs held the CPU is left out, as is the fsync of a
+ * snapshot). The threads benchmark always measures wall time (it is a
+ * throughput). --quick divides iteration counts by 20 (valgrind runs).
+ * --big adds the 10^7-user scale run (about 7 GB of memory, 2 minutes). */
 #include "internal.h" /* sizeof of the internal records, for the breakdown */
 #include "policy.h"
 
@@ -415,6 +421,25 @@ static void bench_push_hot(int variant, const char *key)
     pacing_ctx_free(ctx);
 }
 
+/* A capacity that holds n users: stripes fill independently (a user's
+ * stripe is a hash of its pseudonym), so a table of capacity exactly n
+ * holds only about n - sqrt(n * stripes) of n users and the overflowing
+ * stripes evict (see bench_evict). Five standard deviations of a stripe's
+ * load are added. */
+static uint64_t capacity_for(uint64_t n)
+{
+    uint64_t s = 64;
+    for (;;) {
+        uint64_t cap = n + (uint64_t)(5.0 * sqrt((double)n * (double)s)) + 1;
+        uint64_t st = 64;
+        while (st > 1 && cap / st < 64)
+            st >>= 1;
+        if (st == s)
+            return cap;
+        s = st;
+    }
+}
+
 /* push over n users in random order (a fresh permutation per repetition),
  * the table's capacity n. Simulated time advances so that each user gets
  * an event every second on average (so one event in ten enters a new
@@ -422,7 +447,7 @@ static void bench_push_hot(int variant, const char *key)
 static double push_users(uint64_t n_users, long n_push, const char *key,
                          int report_mem)
 {
-    ctx_cfg cc = {n_users, 0, 0, NULL};
+    ctx_cfg cc = {capacity_for(n_users), 0, 0, NULL};
     counter cnt = {0, 0, 0};
     cc.count = &cnt;
     double s0 = now_ns_clock(CLOCK_MONOTONIC);
@@ -469,6 +494,7 @@ static double push_users(uint64_t n_users, long n_push, const char *key,
     if (report_mem) {
         pacing_stats st = PACING_STATS_INIT;
         CHECK(pacing_stats_get(ctx, &st));
+        printf("users_1e7_capacity=%llu\n", (unsigned long long)cc.capacity);
         printf("users_1e7_bytes_held=%llu\n", (unsigned long long)atomic_load(&cnt.held));
         printf("users_1e7_rss_kb=%ld\n", proc_status_kb("VmRSS"));
         printf("users_1e7_users_held=%llu\n", (unsigned long long)st.users);
@@ -731,11 +757,14 @@ static void put_decide(const char *key, const dcfg *c, int with_reward,
 {
     dres r = bench_decide(c);
     printf("%s=%.1f\n", key, r.decide_ns);
-    printf("# %s: policy %s K=%u d=%u rules %s propensity_draws %d, %llu users "
+    char draws[32] = "-";
+    if (strcmp(c->policy, "linucb") != 0)
+        snprintf(draws, sizeof draws, "%d", c->draws < 0 ? 16 : c->draws);
+    printf("# %s: policy %s K=%u d=%u rules %s propensity_draws %s, %llu users "
            "(batch %u); median of %d, min %.1f, max %.1f ns; vetoed %.3f safe "
            "%.3f\n",
            key, c->policy, c->k, c->d, c->rules ? "on" : "off",
-           c->draws < 0 ? 16 : c->draws, (unsigned long long)c->users, c->batch,
+           draws, (unsigned long long)c->users, c->batch,
            reps, r.decide_min, r.decide_max, r.vetoed_frac, r.safe_frac);
     if (with_reward)
         printf("%s=%.1f\n", reward_key, r.reward_ns);
@@ -790,6 +819,20 @@ static void bench_linucb1(void)
     put_decide("decide_linucb_ns", &c, 1, "reward_linucb_ns");
 }
 
+static void bench_decide_ts_draws0(void)
+{
+    dcfg c = dcfg_ts();
+    c.draws = 0;
+    put_decide("decide_ts_ns_draws0", &c, 1, "reward_ns_draws0");
+}
+
+static void bench_linucb_d10k5(void)
+{
+    dcfg c = {"linucb", 5, 10, 1, -1, 256, 0, 256, 10, 65536, 0};
+    dres r = bench_decide(&c);
+    printf("linucb_d10k5_decide_reward_ns=%.1f\n", r.both_ns);
+}
+
 static void bench_actions(void)
 {
     static const uint32_t ks[] = {2, 8, 32, 64};
@@ -797,7 +840,7 @@ static void bench_actions(void)
     for (int i = 0; i < 4; i++) {
         dcfg c = dcfg_ts();
         c.k = ks[i];
-        c.per_rep = 16384;
+        c.per_rep = 8192;
         c.train = ks[i] >= 32 ? 160 : 40;
         snprintf(key, sizeof key, "decide_ts_ns_k%u", ks[i]);
         put_decide(key, &c, 0, NULL);
@@ -806,7 +849,7 @@ static void bench_actions(void)
         put_decide(key, &c, 0, NULL);
     }
     for (int i = 0; i < 4; i++) {
-        dcfg c = {"linucb", ks[i], 16, 1, -1, 256, 0, 256, 10, 16384, 0};
+        dcfg c = {"linucb", ks[i], 16, 1, -1, 256, 0, 256, 10, 8192, 0};
         snprintf(key, sizeof key, "decide_linucb_ns_k%u", ks[i]);
         put_decide(key, &c, 0, NULL);
     }
@@ -817,7 +860,7 @@ static void bench_dims(void)
     static const uint32_t ds[] = {2, 8, 16, 32};
     char key[64], rkey[64];
     for (int i = 0; i < 4; i++) {
-        dcfg c = {"linucb", 3, ds[i], 1, -1, 256, 0, 256, 10, 32768, 0};
+        dcfg c = {"linucb", 3, ds[i], 1, -1, 256, 0, 256, 10, 16384, 0};
         snprintf(key, sizeof key, "decide_linucb_ns_d%u", ds[i]);
         snprintf(rkey, sizeof rkey, "reward_linucb_ns_d%u", ds[i]);
         put_decide(key, &c, 1, rkey);
@@ -920,6 +963,32 @@ static void bench_evict(void)
     printf("evict_push_ns=%.1f\n", el / (double)((n - cap) * 7));
     printf("# evict: 7 events per new user, each new user evicts the least "
            "recently used one\n");
+    fflush(stdout);
+    pacing_ctx_free(ctx);
+
+    /* a table of capacity exactly n, n users, each pass of a random
+     * permutation pushes once for every user: the stripes that hash more
+     * than their share of the n users evict */
+    ctx_cfg ce = {cap, 0, 0, NULL};
+    ctx = make_ctx(&ce);
+    for (uint64_t i = 0; i < cap; i++)
+        populate_user(ctx, i, t + (int64_t)i, 0);
+    pacing_stats s0 = PACING_STATS_INIT, s1 = PACING_STATS_INIT;
+    CHECK(pacing_stats_get(ctx, &s0));
+    t += 2 * (int64_t)cap;
+    for (int pass = 0; pass < 3; pass++) {
+        uint32_t *perm = permutation(cap, 4242 + (uint64_t)pass);
+        for (uint64_t i = 0; i < cap; i++, t++)
+            push1(ctx, perm[i], PACING_EV_DWELL, t, 1000.0 + (double)(i % 1000), 0);
+        free(perm);
+    }
+    CHECK(pacing_stats_get(ctx, &s1));
+    printf("exact_capacity_users_held=%llu\nexact_capacity_evicted_per_push=%.3f\n",
+           (unsigned long long)s0.users,
+           (double)(s1.users_evicted_lru - s0.users_evicted_lru) / (3.0 * (double)cap));
+    printf("# exact_capacity: capacity %llu, %llu users, 3 passes in random order: "
+           "share of pushes that evicted a user (and started one afresh)\n",
+           (unsigned long long)cap, (unsigned long long)cap);
     fflush(stdout);
     pacing_ctx_free(ctx);
 }
@@ -1185,12 +1254,17 @@ static void bench_threads_push(void)
 
 static void bench_threads(void)
 {
-    long cycles = scaled(50000);
-    threads_mode(0, "threads1_ops_s", "threads2_ops_s", "threads_speedup", cycles,
-                 reps);
+    threads_mode(0, "threads1_ops_s", "threads2_ops_s", "threads_speedup",
+                 scaled(50000), reps);
     printf("# threads: the mixed workload, push/decide/reward 8:1:1, one shared "
            "decision point\n");
-    int n = reps < 3 ? reps : 3;
+}
+
+/* where the threads' time goes: variants of the mixed workload */
+static void bench_threads_diag(void)
+{
+    long cycles = scaled(50000);
+    int n = reps < 5 ? reps : 5;
     threads_mode(1, "threads1_ownpoint_ops_s", "threads2_ownpoint_ops_s",
                  "threads_ownpoint_speedup", cycles, n);
     threads_mode(2, "threads1_push_ops_s", "threads2_push_ops_s",
@@ -1221,7 +1295,7 @@ static void bench_scale(void)
         push_users(ns[i], scaled(500000), key, ns[i] == 10000000);
         dcfg c = dcfg_ts();
         c.users = ns[i];
-        c.capacity = ns[i] < 1000 ? 1000 : ns[i];
+        c.capacity = capacity_for(ns[i]);
         c.batch = ns[i] <= 1000 ? 1000 : 65536;
         c.per_rep = ns[i] <= 1000 ? 100000 : 65536;
         c.train = ns[i] <= 1000 ? 10 : 1;
@@ -1307,8 +1381,11 @@ static const sub subs[] = {
     {"push_cold", run_push_cold, 0},
     {"decide_ts", bench_decide_ts, 0}, {"decide", bench_decide_variants, 0},
     {"linucb", bench_linucb, 0},    {"decide_linucb", bench_linucb1, 1},
+    {"decide_ts_draws0", bench_decide_ts_draws0, 1},
+    {"linucb_d10k5", bench_linucb_d10k5, 1},
     {"memory", bench_memory, 0},    {"snapshot", bench_snapshot, 0},
     {"threads", bench_threads, 0},  {"threads_push", bench_threads_push, 1},
+    {"threads_diag", bench_threads_diag, 1},
     {"mixed1", bench_mixed1, 1},  {"scale", bench_scale, 0},
     {"evict", bench_evict, 0},      {"actions", bench_actions, 0},
     {"dims", bench_dims, 0},

@@ -91,7 +91,7 @@ typedef struct world {
     int have_last;
     fz_buf saved[2];
     int n_saved[2];
-    char names[N_USERS][16];
+    char names[N_USERS][24];
     uint64_t pseudo[N_USERS];
 } world;
 
@@ -209,7 +209,7 @@ static int extra_points(pacing_ctx *ctx)
     if (rc != PACING_OK)
         return rc;
     /* 64 actions, the largest point */
-    static char names[64][8];
+    static char names[64][16];
     static const char *acts[64];
     for (int i = 0; i < 64; i++) {
         snprintf(names[i], sizeof names[i], "a%d", i);

@@ -151,18 +151,28 @@ static void after_success(pacing_ctx *ctx)
              (unsigned long long)ds.pending);
 
     int64_t t = FX_T0 + 3600000;
-    /* events for every fixture user first: they feed the loaded pending
-     * decisions' reward rules (decisions below may push those out) */
+    /* every fixture user first, user by user (the table is small: later
+     * users evict earlier ones): events that may repeat the last one
+     * (debounce), extend a click run, feed the loaded pending decisions'
+     * reward rules; then the recovering point (the user's recent arms) */
     for (int u = 0; u <= FX_N_USERS; u++) {
+        fx_push(ctx, u, PACING_EV_DISMISS, t - 310, 0.0);
+        fx_push(ctx, u, PACING_EV_CLICK, t - 305, 100.0);
         fx_push(ctx, u, PACING_EV_CONVERSION, t - 300, 5.0);
         fx_push(ctx, u, PACING_EV_RAGE_CLICK, t - 290, 0);
         fx_push(ctx, u, PACING_EV_DWELL, t - 280, 3000.0);
+        pacing_decision d;
+        int rc = fx_decide(ctx, 1, u, t - 270, &d);
+        FZ_EXPECT("pacing_decide", rc, ctx, PACING_OK, PACING_E_VETOED,
+                  PACING_E_TOO_OLD);
+        if (rc == PACING_OK)
+            fz_check_decision(ctx, &d, 1, 0);
     }
     /* users of every history (some evicted in the busy one) and a new one */
     static const int users[] = {0, 3, 6, 9, 11, FX_N_USERS + 1};
     for (size_t ui = 0; ui < sizeof users / sizeof users[0]; ui++) {
         int u = users[ui];
-        char name[16];
+        char name[24];
         fx_user(u, name, sizeof name);
         pacing_scores sc = PACING_SCORES_INIT;
         int rc = pacing_scores_get(ctx, name, strlen(name), t, &sc);

@@ -58,6 +58,14 @@ static void on_crash(int sig)
     raise(sig);
 }
 
+/* Under the sanitizers, abort() on an error (instead of _exit) so that the
+ * SIGABRT handler names the input. Read by the sanitizer runtimes; unused
+ * otherwise. UBSAN_OPTIONS / ASAN_OPTIONS still override. */
+const char *__ubsan_default_options(void);
+const char *__asan_default_options(void);
+const char *__ubsan_default_options(void) { return "abort_on_error=1:print_stacktrace=1"; }
+const char *__asan_default_options(void) { return "abort_on_error=1"; }
+
 static int run_file(const char *path)
 {
     FILE *f = fopen(path, "rb");

@@ -169,7 +169,7 @@ static FX_UNUSED void fx_user(int i, char *buf, size_t len)
 static FX_UNUSED int fx_push(pacing_ctx *ctx, int user, uint32_t type, int64_t t,
                    double value)
 {
-    char name[16];
+    char name[24];
     fx_user(user, name, sizeof name);
     pacing_event ev = PACING_EVENT_INIT;
     ev.type = type;
@@ -188,7 +188,7 @@ static FX_UNUSED const double fx_cv[2] = {0.25, -1.5};
 static FX_UNUSED int fx_decide(pacing_ctx *ctx, uint32_t point, int user, int64_t t,
                      pacing_decision *d)
 {
-    char name[16];
+    char name[24];
     fx_user(user, name, sizeof name);
     pacing_request rq = PACING_REQUEST_INIT;
     rq.point = point;
@@ -259,7 +259,7 @@ static FX_UNUSED int fx_history(pacing_ctx *ctx, int h)
     if (h == FX_SETTLED) {
         uint64_t n;
         FX_TRY(pacing_settle(ctx, t + 3600000, &n));
-        char name[16];
+        char name[24];
         fx_user(1, name, sizeof name);
         pacing_forget(ctx, name, strlen(name));
     }

@@ -428,6 +428,20 @@ static bool user_ok(const pacing_ctx *ctx, const pc_user *u)
         return false;
     if (u->flags & ~(uint32_t)USER_IN_SESSION || !pc_hazard_user_ok(ctx, u))
         return false;
+#define TIME_OK(t) ((t) >= 0 && (t) <= PACING_MAX_TIME_MS)
+#define TIME_OR_NONE(t) ((t) == -1 || TIME_OK(t))
+    if (!TIME_OK(u->created_ms) || !TIME_OK(u->last_ev_ms) ||
+        !TIME_OR_NONE(u->last_error_ms) || !TIME_OR_NONE(u->form_started_ms) ||
+        !TIME_OR_NONE(u->last_form_end_ms))
+        return false;
+    for (uint32_t i = 0; i < u->click_n; i++)
+        if (!TIME_OK(u->click_t[i]) || (i > 0 && u->click_t[i] < u->click_t[i - 1]))
+            return false;
+    for (int i = 0; i < RECENT_ARMS; i++)
+        if (u->recent[i].point && !TIME_OK(u->recent[i].t_ms))
+            return false;
+#undef TIME_OK
+#undef TIME_OR_NONE
     if (u->last_seen_ms < 0 || u->last_seen_ms > PACING_MAX_TIME_MS ||
         f->t_ref < 0 || f->t_ref > PACING_MAX_TIME_MS)
         return false;

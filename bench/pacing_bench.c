@@ -2,7 +2,7 @@
  * snapshots, threads, and how they scale (issue 7; docs/performance.md).
  *
  *   build/bench/pacing_bench [--cpu-clock] [--reps N] [--big] [--quick]
- *                            [--list] [NAME ...]
+ *                            [--users N] [--list] [NAME ...]
  *
  * NAME selects sub-benchmarks (default: all those not marked optional):
  *   memlat       memlat_ns_*: the machine's cost of a cache miss (a chain of
@@ -38,7 +38,8 @@
  * the time other jobs held the CPU is left out, as is the fsync of a
  * snapshot). The threads benchmark always measures wall time (it is a
  * throughput). --quick divides iteration counts by 20 (valgrind runs).
- * --big adds the 10^7-user scale run (about 7 GB of memory, 2 minutes). */
+ * --big adds the 10^7-user scale run (about 7 GB of memory, 2 minutes);
+ * --users N runs the scale benchmark at N (10^3, 10^5 or 10^7) only. */
 #include "internal.h" /* sizeof of the internal records, for the breakdown */
 #include "policy.h"
 
@@ -59,6 +60,7 @@
 static clockid_t bench_clock = CLOCK_MONOTONIC;
 static int reps = 7;
 static int big = 0;
+static uint64_t only_users = 0; /* --users N: the scale run at N users only */
 static long quick_div = 1;
 
 static double now_ns_clock(clockid_t c)
@@ -1287,7 +1289,9 @@ static void bench_scale(void)
     static const char *nm[] = {"1e3", "1e5", "1e7"};
     char key[64];
     for (int i = 0; i < 3; i++) {
-        if (ns[i] == 10000000 && !big) {
+        if (only_users && ns[i] != only_users)
+            continue;
+        if (ns[i] == 10000000 && !big && !only_users) {
             printf("# scale: 10^7 users skipped (--big)\n");
             continue;
         }
@@ -1395,7 +1399,7 @@ static const sub subs[] = {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: pacing_bench [--cpu-clock] [--reps N] [--big] [--quick] "
-               "[--list] [NAME ...]\nnames:");
+               "[--users 1000|100000|10000000] [--list] [NAME ...]\nnames:");
     for (size_t i = 0; i < N_SUBS; i++)
         fprintf(f, " %s", subs[i].name);
     fprintf(f, "\n");
@@ -1412,6 +1416,8 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(a, "--big"))
             big = 1;
+        else if (!strcmp(a, "--users") && i + 1 < argc)
+            only_users = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--quick"))
             quick_div = 20;
         else if (!strcmp(a, "--list")) {

@@ -80,6 +80,7 @@ TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 CXXTEST  := $(BUILD)/tests/cxx_header
 HDRCHECK := $(patsubst include/%.h,$(BUILD)/hdrcheck/%.ok,$(wildcard include/*.h))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+CXX_EXAMPLES := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 # The `pacing` command: tools/pacing.c (main) plus any other tools/*.c.
 TOOL     := $(BUILD)/pacing
@@ -199,7 +200,6 @@ $(BUILD)/examples/%: examples/%.c $(SHLINKS)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) $(DEPFLAGS) $< -o $@ $(LINK_SHARED)
 
-CXX_EXAMPLES := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
 $(BUILD)/examples/%: examples/%.cpp $(SHLINKS)
 	@mkdir -p $(@D)
 	$(CXX) $(APP_CXXFLAGS) -pthread $(DEPFLAGS) $< -o $@ $(LINK_SHARED)

@@ -940,7 +940,7 @@ static void bench_memory(void)
 static void bench_evict(void)
 {
     counter cnt = {0, 0, 0};
-    uint64_t cap = 100000, n = scaled(1000000);
+    uint64_t cap = (uint64_t)scaled(100000), n = (uint64_t)scaled(1000000);
     ctx_cfg cc = {cap, 0, 0, &cnt};
     pacing_ctx *ctx = make_ctx(&cc);
     int64_t t = 1700000000000LL;

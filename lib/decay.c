@@ -48,6 +48,14 @@ void pc_decay_builtins(pacing_ctx *ctx)
            sizeof ctx->expo_decay_params);
 }
 
+double pc_decay_weight(const pc_decay *d, const double params[4], double age)
+{
+    double w = d->weight(params, age);
+    if (!(w >= 0.0)) /* also NaN from a custom module */
+        return 0.0;
+    return w > 1.0 ? 1.0 : w;
+}
+
 const pc_decay *pc_decay_find(const pacing_ctx *ctx, const char *name)
 {
     for (uint32_t i = 0; i < ctx->n_decay; i++)

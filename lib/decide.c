@@ -594,14 +594,6 @@ static pc_pending *pending_take(pacing_ctx *ctx, pc_stripe *s, int64_t now,
     return &s->pend[slot];
 }
 
-static double decay_w(const pacing_ctx *ctx, uint32_t m, const double *params,
-                      double age)
-{
-    double w = ctx->decay[m].weight(params, age);
-    if (!(w >= 0.0))
-        return 0.0;
-    return w > 1.0 ? 1.0 : w;
-}
 
 /* The two largest contributions to a score, as shares of it. */
 static void top_inputs(const pacing_ctx *ctx, int kind, const pc_inputs *in,
@@ -785,7 +777,7 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
                 const pc_recent *r = &u->recent[i];
                 if (r->point == p->id + 1 && r->action < p->k && r->t_ms <= now) {
                     scale[r->action] =
-                        1.0 - decay_w(ctx, p->rec_decay, p->rec_params,
+                        1.0 - pc_decay_weight(&ctx->decay[p->rec_decay], p->rec_params,
                                       (double)(now - r->t_ms));
                     scaled = true;
                 }

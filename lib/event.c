@@ -279,7 +279,6 @@ static bool apply(pacing_ctx *ctx, pc_stripe *s, pc_user *u,
     }
     if (t > u->last_seen_ms)
         u->last_seen_ms = t;
-    u->last_ev_hash = event_hash(ev);
     u->last_ev_ms = t;
     return derived_rage;
 }
@@ -322,8 +321,9 @@ static int push_checked(pacing_ctx *ctx, const pacing_event *ev)
                        ev_info[ev->type].name, (long long)t,
                        (long long)ctx->reorder_window_ms, (long long)last);
     }
+    uint64_t hash = event_hash(ev); /* once: debounce check and record */
     if (u && ctx->debounce_ms >= 0 && !pc_user_expired(ctx, u, t) &&
-        u->last_ev_hash == event_hash(ev) &&
+        u->last_ev_hash == hash &&
         (t >= u->last_ev_ms ? t - u->last_ev_ms : u->last_ev_ms - t) <=
             ctx->debounce_ms) {
         s->st.dropped_debounce++;
@@ -333,6 +333,7 @@ static int push_checked(pacing_ctx *ctx, const pacing_event *ev)
     bool created;
     u = pc_user_get(ctx, s, pseudo, t, &created);
     bool rage = apply(ctx, s, u, ev);
+    u->last_ev_hash = hash;
     s->st.applied++;
     if (u->pending_head != NONE32) {
         pc_reward_on_event(ctx, s, u, ev);

@@ -255,6 +255,8 @@ typedef struct pc_decay {
 
 void pc_decay_builtins(pacing_ctx *ctx);
 const pc_decay *pc_decay_find(const pacing_ctx *ctx, const char *name);
+/* w(age) of module d, clamped to [0, 1] (a custom module may misbehave). */
+double pc_decay_weight(const pc_decay *d, const double params[4], double age);
 
 /* ---- scores (score.c) ---- */
 #define N_KIND 4

@@ -89,14 +89,6 @@ static inline double saturate(double x, double scale)
     return 1.0 - exp(-x / scale);
 }
 
-static double decay_weight(const pacing_ctx *ctx, double age)
-{
-    const pc_decay *d = &ctx->decay[ctx->expo_decay];
-    double w = d->weight(ctx->expo_decay_params, age);
-    if (!(w >= 0.0)) /* also NaN from a custom module */
-        return 0.0;
-    return w > 1.0 ? 1.0 : w;
-}
 
 void pc_inputs_compute(const pacing_ctx *ctx, const pc_user *u, int64_t now,
                        pc_inputs *in)
@@ -127,7 +119,9 @@ void pc_inputs_compute(const pacing_ctx *ctx, const pc_user *u, int64_t now,
     double load = 0.0;
     for (int i = 0; i < f->n_expo; i++)
         if (f->expo[i] <= now)
-            load += decay_weight(ctx, (double)(now - f->expo[i]));
+            load += pc_decay_weight(&ctx->decay[ctx->expo_decay],
+                                    ctx->expo_decay_params,
+                                    (double)(now - f->expo[i]));
     raw[PACING_IN_RECENT_EXPOSURES] = load;
     x[PACING_IN_RECENT_EXPOSURES] = saturate(load, EXPO_SCALE);
     raw[PACING_IN_UNDO_RATE] = pc_features_rate_af(f, h, SIG_UNDO, as);

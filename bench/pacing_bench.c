@@ -923,8 +923,8 @@ static void bench_memory(void)
            offsetof(pc_user, last_ev_hash) - offsetof(pc_user, click_target),
            offsetof(pc_user, session_start_ms) - offsetof(pc_user, last_ev_hash),
            offsetof(pc_user, pending_head) - offsetof(pc_user, session_start_ms),
-           offsetof(pc_user, recent) - offsetof(pc_user, pending_head),
-           offsetof(pc_user, feat) - offsetof(pc_user, recent), sizeof(pc_features));
+           offsetof(pc_user, recent_t) - offsetof(pc_user, pending_head),
+           offsetof(pc_user, feat) - offsetof(pc_user, recent_t), sizeof(pc_features));
     static const uint64_t caps[] = {1000, 100000, 10000000};
     for (int i = 0; i < 3; i++) {
         if (caps[i] == 10000000 && !big)

@@ -774,11 +774,12 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
             for (uint32_t a = 0; a < p->k; a++)
                 scale[a] = 1.0;
             for (int i = 0; i < RECENT_ARMS; i++) {
-                const pc_recent *r = &u->recent[i];
-                if (r->point == p->id + 1 && r->action < p->k && r->t_ms <= now) {
-                    scale[r->action] =
+                uint32_t ra = u->recent_action[i];
+                int64_t rt = u->recent_t[i];
+                if (u->recent_point[i] == p->id + 1 && ra < p->k && rt <= now) {
+                    scale[ra] =
                         1.0 - pc_decay_weight(&ctx->decay[p->rec_decay], p->rec_params,
-                                      (double)(now - r->t_ms));
+                                      (double)(now - rt));
                     scaled = true;
                 }
             }
@@ -878,18 +879,18 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
          * has one, else in an unused or the oldest entry */
         int slot = -1, oldest = 0;
         for (int i = 0; i < RECENT_ARMS && slot < 0; i++) {
-            const pc_recent *r = &u->recent[i];
-            if (r->point == p->id + 1 && r->action == a)
+            if (u->recent_point[i] == p->id + 1 && u->recent_action[i] == a)
                 slot = i;
-            else if (r->point == 0 ||
-                     (u->recent[oldest].point != 0 && r->t_ms < u->recent[oldest].t_ms))
+            else if (u->recent_point[i] == 0 ||
+                     (u->recent_point[oldest] != 0 &&
+                      u->recent_t[i] < u->recent_t[oldest]))
                 oldest = i;
         }
-        pc_recent *r = &u->recent[slot >= 0 ? slot : oldest];
-        if (slot < 0 || now > r->t_ms)
-            r->t_ms = now;
-        r->point = (uint16_t)(p->id + 1);
-        r->action = (uint16_t)a;
+        int r = slot >= 0 ? slot : oldest;
+        if (slot < 0 || now > u->recent_t[r])
+            u->recent_t[r] = now;
+        u->recent_point[r] = (uint16_t)(p->id + 1);
+        u->recent_action[r] = (uint16_t)a;
     }
 
     pc_pending *e = pending_take(ctx, s, now, &d.reasons);

@@ -10,7 +10,12 @@
  *
  * Windowed counters of exposures keep a ring of the latest EXPO_RING
  * exposure times (exact counts while they cover the window) and, for
- * larger counts, WIN_BUCKETS buckets per window. */
+ * larger counts, WIN_BUCKETS buckets per window, the newest being that
+ * of the ring's latest time.
+ *
+ * The accumulators are floats: a user record stays under 512 bytes.
+ * Every product and sum is computed in double and rounded once when
+ * stored (relative error 2^-24 per update). */
 #include "internal.h"
 
 #include <math.h>
@@ -27,8 +32,6 @@ void pc_features_init(pc_features *f, int64_t t)
 {
     memset(f, 0, sizeof *f);
     f->t_ref = t;
-    for (int w = 0; w < N_WIN; w++)
-        f->win[w].head = t / win_width[w];
 }
 
 /* Move every accumulator forward to t >= t_ref. */
@@ -40,14 +43,14 @@ static void advance(pc_features *f, const pc_halflives *h, int64_t t)
     double fs = exp(-h->short_lambda * dt);
     double fl = exp(-h->long_lambda * dt);
     for (int i = 0; i < N_SIG; i++)
-        f->rate[i] *= fs;
+        f->rate[i] = (float)(f->rate[i] * fs);
     for (int i = 0; i < N_MEAN; i++) {
-        f->mean_sum[i] *= fs;
-        f->mean_w[i] *= fs;
+        f->mean_sum[i] = (float)(f->mean_sum[i] * fs);
+        f->mean_w[i] = (float)(f->mean_w[i] * fs);
     }
     for (int i = 0; i < N_BASE; i++) {
-        f->base_sum[i] *= fl;
-        f->base_w[i] *= fl;
+        f->base_sum[i] = (float)(f->base_sum[i] * fl);
+        f->base_w[i] = (float)(f->base_w[i] * fl);
     }
     f->t_ref = t;
 }
@@ -62,7 +65,7 @@ void pc_features_add_rate(pc_features *f, const pc_halflives *h, int64_t t,
                           int sig, double amount)
 {
     advance(f, h, t);
-    f->rate[sig] += amount * late_weight(f, h->short_lambda, t);
+    f->rate[sig] = (float)(f->rate[sig] + amount * late_weight(f, h->short_lambda, t));
 }
 
 void pc_features_add_mean(pc_features *f, const pc_halflives *h, int64_t t,
@@ -70,28 +73,33 @@ void pc_features_add_mean(pc_features *f, const pc_halflives *h, int64_t t,
 {
     advance(f, h, t);
     double ws = late_weight(f, h->short_lambda, t);
-    f->mean_sum[mean] += value * ws;
-    f->mean_w[mean] += ws;
+    f->mean_sum[mean] = (float)(f->mean_sum[mean] + value * ws);
+    f->mean_w[mean] = (float)(f->mean_w[mean] + ws);
     if (base >= 0) {
         double wl = late_weight(f, h->long_lambda, t);
-        f->base_sum[base] += value * wl;
-        f->base_w[base] += wl;
+        f->base_sum[base] = (float)(f->base_sum[base] + value * wl);
+        f->base_w[base] = (float)(f->base_w[base] + wl);
     }
 }
 
-static void window_add(pc_window *w, int64_t width, int64_t t)
+/* Count an exposure at t in a window whose newest bucket is that of the
+ * latest exposure so far, `newest` (none: `had` false, every bucket 0). */
+static void window_add(pc_window *w, int64_t width, int64_t t, bool had,
+                       int64_t newest)
 {
     int64_t idx = t / width;
-    if (idx > w->head) {
-        int64_t gap = idx - w->head;
+    int64_t head = had ? newest / width : idx;
+    if (!had) {
+        memset(w->bucket, 0, sizeof w->bucket);
+    } else if (idx > head) {
+        int64_t gap = idx - head;
         if (gap >= WIN_BUCKETS) {
             memset(w->bucket, 0, sizeof w->bucket);
         } else {
-            for (int64_t k = w->head + 1; k <= idx; k++)
+            for (int64_t k = head + 1; k <= idx; k++)
                 w->bucket[k % WIN_BUCKETS] = 0;
         }
-        w->head = idx;
-    } else if (idx <= w->head - WIN_BUCKETS) {
+    } else if (idx <= head - WIN_BUCKETS) {
         return; /* older than this window keeps */
     }
     uint16_t *b = &w->bucket[idx % WIN_BUCKETS];
@@ -103,8 +111,11 @@ void pc_features_add_exposure_at(pc_features *f, const pc_halflives *h,
                                  int64_t t, uint16_t point, uint8_t channel)
 {
     pc_features_add_rate(f, h, t, SIG_EXPOSURE, 1.0);
+    /* the ring's last time is the latest exposure ever added */
+    bool had = f->n_expo > 0;
+    int64_t newest = had ? f->expo[f->n_expo - 1] : 0;
     for (int w = 0; w < N_WIN; w++)
-        window_add(&f->win[w], win_width[w], t);
+        window_add(&f->win[w], win_width[w], t, had, newest);
     /* keep the latest EXPO_RING exposures in ascending order of time */
     int n = f->n_expo;
     if (n == EXPO_RING) {
@@ -190,11 +201,12 @@ uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now)
         return in_ring;
     /* else estimate from buckets overlapping the window, at least the ring */
     const pc_window *w = &f->win[win];
+    int64_t head = f->expo[EXPO_RING - 1] / win_width[win]; /* ring is full */
     int64_t cur = now / win_width[win];
-    int64_t hi = cur < w->head ? cur : w->head;
+    int64_t hi = cur < head ? cur : head;
     int64_t lo = cur - (WIN_BUCKETS - 1);
-    if (lo < w->head - (WIN_BUCKETS - 1))
-        lo = w->head - (WIN_BUCKETS - 1);
+    if (lo < head - (WIN_BUCKETS - 1))
+        lo = head - (WIN_BUCKETS - 1);
     if (lo < 0) /* times are >= 0, so no bucket has a negative index */
         lo = 0;
     uint32_t sum = 0;

@@ -61,20 +61,25 @@ enum { BASE_LATENCY, BASE_READING, BASE_DWELL, N_BASE };
 #define WIN_BUCKETS 12
 enum { WIN_MINUTE, WIN_HOUR, WIN_DAY, N_WIN };
 
+/* Exposure counts per bucket of a window (saturating). The newest bucket
+ * is that of the user's latest exposure, the last time of the exposure
+ * ring: the windows need no head of their own. */
 typedef struct pc_window {
-    int64_t head;                  /* index of the newest bucket */
-    uint16_t bucket[WIN_BUCKETS];  /* counts, saturating */
+    uint16_t bucket[WIN_BUCKETS];
 } pc_window;
 
+/* The accumulators are stored in single precision (relative rounding
+ * 6e-8 per update) to keep a user record under 512 bytes; every
+ * computation on them is done in double. */
 typedef struct pc_features {
     int64_t t_ref;                 /* time the accumulators refer to */
-    double rate[N_SIG];
-    double mean_sum[N_MEAN], mean_w[N_MEAN];
-    double base_sum[N_BASE], base_w[N_BASE];
     int64_t expo[EXPO_RING];       /* latest exposures, ascending */
+    float rate[N_SIG];
+    float mean_sum[N_MEAN], mean_w[N_MEAN];
+    float base_sum[N_BASE], base_w[N_BASE];
     uint16_t expo_point[EXPO_RING]; /* point id + 1; 0: pushed EXPOSURE */
-    uint8_t expo_channel[EXPO_RING];
     pc_window win[N_WIN];
+    uint8_t expo_channel[EXPO_RING];
     uint8_t n_expo;
 } pc_features;
 
@@ -149,17 +154,9 @@ static inline int pc_features_base_af(const pc_features *f, int base,
 #define USER_IN_SESSION 0x2u
 #define RECENT_ARMS 4
 
-/* When this user last got an action of a point (recovering arms). */
-typedef struct pc_recent {
-    int64_t t_ms;
-    uint16_t point; /* point id + 1; 0 = unused */
-    uint16_t action;
-    uint32_t pad;
-} pc_recent;
 
 typedef struct pc_user {
     uint64_t pseudo;
-    int64_t created_ms;
     int64_t last_seen_ms;          /* latest event time (max) */
     uint32_t lru_prev, lru_next;   /* slot indices, UINT32_MAX = none */
     uint32_t flags;
@@ -175,7 +172,10 @@ typedef struct pc_user {
     uint32_t session_exposures;    /* exposures since the session began */
     uint32_t hazard_bins;          /* session bins already counted */
     uint32_t pending_head;         /* chain of pending decisions, or NONE */
-    pc_recent recent[RECENT_ARMS];
+    /* when this user last got an action of a point (recovering arms) */
+    int64_t recent_t[RECENT_ARMS];
+    uint16_t recent_point[RECENT_ARMS]; /* point id + 1; 0 = unused */
+    uint16_t recent_action[RECENT_ARMS];
     pc_features feat;
 } pc_user;
 

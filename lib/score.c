@@ -96,7 +96,7 @@ void pc_inputs_compute(const pacing_ctx *ctx, const pc_user *u, int64_t now,
     const pc_features *f = &u->feat;
     const pc_halflives *h = &ctx->hl;
     double *raw = in->raw, *x = in->norm;
-    double m, mw, b, bw;
+    double m = 0.0, mw = 0.0, b = 0.0, bw = 0.0;
     /* the decay factors from the user's reference time to now, computed
      * once for all the reads below (they are what each pc_features_* read
      * would compute) */

@@ -419,6 +419,14 @@ static bool finite_all(const double *d, size_t n)
     return true;
 }
 
+static bool finite_allf(const float *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(d[i]))
+            return false;
+    return true;
+}
+
 /* A user record: every index in range, every number usable. Links and
  * chains are rebuilt on commit, so their values do not matter. */
 static bool user_ok(const pacing_ctx *ctx, const pc_user *u)
@@ -430,7 +438,7 @@ static bool user_ok(const pacing_ctx *ctx, const pc_user *u)
         return false;
 #define TIME_OK(t) ((t) >= 0 && (t) <= PACING_MAX_TIME_MS)
 #define TIME_OR_NONE(t) ((t) == -1 || TIME_OK(t))
-    if (!TIME_OK(u->created_ms) || !TIME_OK(u->last_ev_ms) ||
+    if (!TIME_OK(u->last_ev_ms) ||
         !TIME_OR_NONE(u->last_error_ms) || !TIME_OR_NONE(u->form_started_ms) ||
         !TIME_OR_NONE(u->last_form_end_ms))
         return false;
@@ -438,29 +446,26 @@ static bool user_ok(const pacing_ctx *ctx, const pc_user *u)
         if (!TIME_OK(u->click_t[i]) || (i > 0 && u->click_t[i] < u->click_t[i - 1]))
             return false;
     for (int i = 0; i < RECENT_ARMS; i++)
-        if (u->recent[i].point && !TIME_OK(u->recent[i].t_ms))
+        if (u->recent_point[i] && !TIME_OK(u->recent_t[i]))
             return false;
 #undef TIME_OK
 #undef TIME_OR_NONE
     if (u->last_seen_ms < 0 || u->last_seen_ms > PACING_MAX_TIME_MS ||
         f->t_ref < 0 || f->t_ref > PACING_MAX_TIME_MS)
         return false;
-    if (!finite_all(f->rate, N_SIG) || !finite_all(f->mean_sum, N_MEAN) ||
-        !finite_all(f->mean_w, N_MEAN) || !finite_all(f->base_sum, N_BASE) ||
-        !finite_all(f->base_w, N_BASE))
+    if (!finite_allf(f->rate, N_SIG) || !finite_allf(f->mean_sum, N_MEAN) ||
+        !finite_allf(f->mean_w, N_MEAN) || !finite_allf(f->base_sum, N_BASE) ||
+        !finite_allf(f->base_w, N_BASE))
         return false;
     for (int i = 0; i < f->n_expo; i++)
         if (f->expo[i] < 0 || f->expo[i] > PACING_MAX_TIME_MS ||
             (i > 0 && f->expo[i] < f->expo[i - 1]) ||
             f->expo_point[i] > ctx->n_points)
             return false;
-    for (int i = 0; i < N_WIN; i++)
-        if (f->win[i].head < 0 || f->win[i].head > PACING_MAX_TIME_MS)
-            return false;
     for (int i = 0; i < RECENT_ARMS; i++) {
-        const pc_recent *r = &u->recent[i];
-        if (r->point > ctx->n_points ||
-            (r->point && r->action >= ctx->points[r->point - 1]->k))
+        uint32_t rp = u->recent_point[i];
+        if (rp > ctx->n_points ||
+            (rp && u->recent_action[i] >= ctx->points[rp - 1]->k))
             return false;
     }
     return true;

@@ -219,7 +219,6 @@ pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
     u = &s->slots[k];
     memset(u, 0, sizeof *u);
     u->pseudo = pseudo;
-    u->created_ms = now;
     u->last_seen_ms = now;
     u->pending_head = NONE;
     u->last_error_ms = -1;

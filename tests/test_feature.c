@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,13 @@ static int rel_close(double a, double b, double rel)
         return 1;
     return fabs(a - b) <= rel * fmax(fabs(a), fabs(b));
 }
+
+/* The accumulators are stored as floats: each update rounds once, with a
+ * relative error of at most FLT_EPSILON / 2 of the stored value, and the
+ * errors of earlier updates decay with the value they belong to. A sum of
+ * n positive updates is therefore within n * FLT_EPSILON / 2 of the exact
+ * sum; STORE_REL(n) is twice that (the reads round once more). */
+#define STORE_REL(n) ((double)(n) * FLT_EPSILON)
 
 #define assert_rel(a, b, rel)                                                  \
     do {                                                                       \
@@ -166,11 +174,11 @@ static void test_means_and_baselines(void **state)
             lw += b;
         }
         assert_int_equal(pc_features_mean(&f, &h, MEAN_LATENCY, now, &v, &w), 1);
-        assert_rel(v, ss / sw, 1e-12);
-        assert_rel(w, sw, 1e-12);
+        assert_rel(v, ss / sw, STORE_REL(N + 1));
+        assert_rel(w, sw, STORE_REL(N + 1));
         assert_int_equal(pc_features_base(&f, &h, BASE_LATENCY, now, &v, &w), 1);
-        assert_rel(v, ls / lw, 1e-12);
-        assert_rel(w, lw, 1e-12);
+        assert_rel(v, ls / lw, STORE_REL(N + 1));
+        assert_rel(w, lw, STORE_REL(N + 1));
     }
     /* the two differ: the short mean follows recent values */
     double vm, vb;
@@ -233,26 +241,27 @@ static void apply_op(pc_features *f, const pc_halflives *h, const op *o)
 }
 
 static void assert_features_agree(const pc_features *a, const pc_features *b,
-                                  const pc_halflives *h, int64_t now)
+                                  const pc_halflives *h, int64_t now,
+                                  int n_updates)
 {
     for (int s = 0; s < N_SIG; s++)
         assert_rel(pc_features_count(a, h, s, now), pc_features_count(b, h, s, now),
-                   1e-12);
+                   STORE_REL(2 * n_updates));
     for (int m = 0; m < N_MEAN; m++) {
         double va = 0, wa = 0, vb = 0, wb = 0;
         int ra = pc_features_mean(a, h, m, now, &va, &wa);
         int rb = pc_features_mean(b, h, m, now, &vb, &wb);
         assert_int_equal(ra, rb);
-        assert_rel(va, vb, 1e-12);
-        assert_rel(wa, wb, 1e-12);
+        assert_rel(va, vb, STORE_REL(2 * n_updates));
+        assert_rel(wa, wb, STORE_REL(2 * n_updates));
     }
     for (int m = 0; m < N_BASE; m++) {
         double va = 0, wa = 0, vb = 0, wb = 0;
         int ra = pc_features_base(a, h, m, now, &va, &wa);
         int rb = pc_features_base(b, h, m, now, &vb, &wb);
         assert_int_equal(ra, rb);
-        assert_rel(va, vb, 1e-12);
-        assert_rel(wa, wb, 1e-12);
+        assert_rel(va, vb, STORE_REL(2 * n_updates));
+        assert_rel(wa, wb, STORE_REL(2 * n_updates));
     }
     for (int w = 0; w < N_WIN; w++)
         assert_int_equal(pc_features_window_count(a, w, now),
@@ -311,7 +320,7 @@ static void test_late_adds_exact(void **state)
     int64_t at[] = {t_max - 60000, t_max - 1, t_max, t_max + 1000,
                     t_max + 600000, t_max + 2 * HOUR};
     for (size_t k = 0; k < sizeof at / sizeof at[0]; k++)
-        assert_features_agree(&in, &late, &h, at[k]);
+        assert_features_agree(&in, &late, &h, at[k], N);
     /* the exposure ring is the same too */
     assert_int_equal(in.n_expo, late.n_expo);
     assert_memory_equal(in.expo, late.expo, sizeof(int64_t) * in.n_expo);
@@ -329,10 +338,10 @@ static void test_late_adds_exact(void **state)
         pc_features_add_rate(&b, &h, s, SIG_DISMISS, 1.0);
         pc_features_add_mean(&b, &h, s, MEAN_LATENCY, BASE_LATENCY, 100.0 + (double)s);
     }
-    assert_features_agree(&a, &b, &h, 2000);
-    assert_features_agree(&a, &b, &h, 100000);
+    assert_features_agree(&a, &b, &h, 2000, 3);
+    assert_features_agree(&a, &b, &h, 100000, 3);
     double expect = 1.0 + exp(-h.short_lambda * 1000) + exp(-h.short_lambda * 2000);
-    assert_rel(pc_features_count(&b, &h, SIG_DISMISS, 2000), expect, 1e-12);
+    assert_rel(pc_features_count(&b, &h, SIG_DISMISS, 2000), expect, STORE_REL(3));
 }
 
 /* ------------------------------------------------------------------ */

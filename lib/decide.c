@@ -1,8 +1,10 @@
 /* Decision points, decisions, rewards and the pending buffer.
  *
- * A point owns a policy state behind its own lock. A decision is made under
- * the lock of the user's stripe (user state, scores, recovery times, the
- * pending entry) and, inside it, the point's lock (policy select). Lock
+ * A point owns a policy state behind its own read-write lock. A decision
+ * is made under the lock of the user's stripe (user state, scores,
+ * recovery times, the pending entry) and, inside it, the point's lock
+ * taken shared (policy select: many threads select at once); a reward
+ * takes it alone (policy update). Lock
  * order is always stripe, then point (or stripe, then hazard); no code
  * holds a point lock and a hazard lock together.
  *
@@ -23,15 +25,39 @@
 #define ID_SLOT_MASK ((1u << 22) - 1)
 #define DEFAULT_ATTRIBUTION_MS 3600000
 
-static void point_lock(pacing_ctx *ctx, pc_point *p)
+void pc_point_lock(pacing_ctx *ctx, pc_point *p, bool write)
 {
-    if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
-        pthread_mutex_lock(&p->lock);
+    if (ctx->flags & PACING_OPT_SINGLE_THREAD)
+        return;
+    if (write)
+        pthread_rwlock_wrlock(&p->lock);
+    else
+        pthread_rwlock_rdlock(&p->lock);
 }
-static void point_unlock(pacing_ctx *ctx, pc_point *p)
+void pc_point_unlock(pacing_ctx *ctx, pc_point *p)
 {
     if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
-        pthread_mutex_unlock(&p->lock);
+        pthread_rwlock_unlock(&p->lock);
+}
+
+void pc_point_loaded(pc_point *p)
+{
+    uint64_t n = 0;
+    for (uint32_t a = 0; a < p->k; a++)
+        n += p->decisions[a];
+    p->n_select = n;
+}
+
+/* The generator of the point's n-th select: a stream of its own, so that
+ * selects need not write the point (they run under its shared lock) and a
+ * single thread still makes the same decisions for the same seed. */
+static void select_rng(const pc_point *p, uint64_t n, pc_rng *r)
+{
+    uint64_t z = p->rng.s[0] ^ (n + 0x632BE59BD9B4E019ULL);
+    z = (z ^ (z >> 33)) * 0xFF51AFD7ED558CCDULL; /* a 64-bit finaliser */
+    z = (z ^ (z >> 33)) * 0xC4CEB9FE1A85EC53ULL;
+    z ^= z >> 33;
+    pc_rng_seed(r, z ^ p->rng.s[1]);
 }
 
 bool pc_valid_name(const char *s)
@@ -76,7 +102,7 @@ void pc_points_free(pacing_ctx *ctx)
         return;
     for (uint32_t i = 0; i < ctx->n_points; i++) {
         pc_point *p = ctx->points[i];
-        pthread_mutex_destroy(&p->lock);
+        pthread_rwlock_destroy(&p->lock);
         pc_free(ctx, p->state, p->state_size);
         pc_free(ctx, p, sizeof *p);
     }
@@ -119,12 +145,12 @@ static void learn(pacing_ctx *ctx, pc_pending *e, double r, int64_t now)
         r = p->r_lo;
     if (r > p->r_hi)
         r = p->r_hi;
-    point_lock(ctx, p);
+    pc_point_lock(ctx, p, true);
     p->vt->update(p->state, e->action, r, p->vt->contextual ? e->x : NULL);
     p->rewards[e->action]++;
     p->n_learned++;
     p->last_update[e->action] = now;
-    point_unlock(ctx, p);
+    pc_point_unlock(ctx, p);
 }
 
 /* The window ended (or the buffer needs the slot): apply what is due, log
@@ -453,7 +479,7 @@ PACING_API int pacing_point_add(pacing_ctx *ctx, const pacing_point_spec *sp,
             (uint32_t)(pc_reward_find(ctx, sp->rewards[r].module) - ctx->rmods);
         p->rules[r].weight = sp->rewards[r].weight;
     }
-    pthread_mutex_init(&p->lock, NULL);
+    pthread_rwlock_init(&p->lock, NULL);
     pc_rng_seed(&p->rng, ctx->seed ^ (0x9E3779B97F4A7C15ULL * (p->id + 1)));
     vt->init(p->state, p->k, d, p->params);
     ctx->points[ctx->n_points++] = p;
@@ -833,9 +859,9 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
         /* n_learned changes under the point's lock (learn() of rewards
          * in other stripes): read it under that lock, and let it go
          * before the log's (no code holds a point and the log lock) */
-        point_lock(ctx, p);
+        pc_point_lock(ctx, p, false);
         le.policy_version = p->n_learned;
-        point_unlock(ctx, p);
+        pc_point_unlock(ctx, p);
         pc_log_append(ctx, &le);
         pc_unlock(ctx, s);
         *out = d;
@@ -855,13 +881,15 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
     }
 
     uint32_t sel_flags = 0;
-    point_lock(ctx, p);
-    uint32_t a = p->vt->select(p->state, &p->rng, eligible, scaled ? scale : NULL,
+    pc_rng rng;
+    pc_point_lock(ctx, p, false);
+    select_rng(p, __atomic_fetch_add(&p->n_select, 1, __ATOMIC_RELAXED), &rng);
+    uint32_t a = p->vt->select(p->state, &rng, eligible, scaled ? scale : NULL,
                                p->vt->contextual ? x : NULL, &d.propensity,
                                &sel_flags);
-    p->decisions[a]++;
+    __atomic_fetch_add(&p->decisions[a], 1, __ATOMIC_RELAXED);
     uint64_t version = p->n_learned;
-    point_unlock(ctx, p);
+    pc_point_unlock(ctx, p);
     d.action = a;
     if (sel_flags & PC_SEL_EXPLORED)
         d.reasons |= PACING_DR_EXPLORED;
@@ -1024,12 +1052,12 @@ PACING_API int pacing_arm_stats_get(pacing_ctx *ctx, uint32_t point,
     a.size = sizeof a;
     pc_arm_info info;
     memset(&info, 0, sizeof info);
-    point_lock(ctx, p);
+    pc_point_lock(ctx, p, false);
     p->vt->arm_info(p->state, action, &info);
-    a.decisions = p->decisions[action];
+    a.decisions = __atomic_load_n(&p->decisions[action], __ATOMIC_RELAXED);
     a.rewards = p->rewards[action];
     a.last_update_ms = p->last_update[action];
-    point_unlock(ctx, p);
+    pc_point_unlock(ctx, p);
     a.pulls = info.pulls;
     a.reward_sum = info.reward_sum;
     a.mean = info.mean;

@@ -26,13 +26,27 @@ struct pc_point {
         uint32_t mod;
         double weight;
     } rules[PACING_MAX_RULES];
-    pthread_mutex_t lock;
+    /* Readers (select, stats) share the lock; a reward's update takes it
+     * alone. A select does not write the policy state: it draws from a
+     * generator of its own, seeded from `rng` (fixed after creation)
+     * and the number of selects made before it, n_select (= the sum of
+     * decisions[], and so restored from a snapshot). decisions[] and
+     * n_select are updated atomically under the shared lock. */
+    pthread_rwlock_t lock;
     pc_rng rng;
+    uint64_t n_select;
     uint64_t decisions[PC_MAX_ACTIONS], rewards[PC_MAX_ACTIONS];
     uint64_t n_learned;          /* rewards learned: the policy version */
     int64_t last_update[PC_MAX_ACTIONS];
     void *state;
     size_t state_size;
 };
+
+/* Take a point's lock shared (write false) or alone (no-ops in a
+ * single-thread context). */
+void pc_point_lock(pacing_ctx *ctx, pc_point *p, bool write);
+void pc_point_unlock(pacing_ctx *ctx, pc_point *p);
+/* After a snapshot load replaced decisions[]: n_select from them. */
+void pc_point_loaded(pc_point *p);
 
 #endif

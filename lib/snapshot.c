@@ -251,16 +251,14 @@ static int write_payload(writer *w)
     }
     for (uint32_t i = 0; i < ctx->n_points && !w->failed; i++) {
         pc_point *p = ctx->points[i];
-        if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
-            pthread_mutex_lock(&p->lock);
+        pc_point_lock(ctx, p, true); /* decisions[] = selects made */
         w_put(w, &p->rng, sizeof p->rng);
         w_put(w, p->decisions, sizeof(uint64_t) * p->k);
         w_put(w, p->rewards, sizeof(uint64_t) * p->k);
         w_put(w, p->last_update, sizeof(int64_t) * p->k);
         w_u64(w, p->n_learned);
         w_put(w, p->state, p->state_size);
-        if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
-            pthread_mutex_unlock(&p->lock);
+        pc_point_unlock(ctx, p);
     }
     pc_hazard *h = &ctx->hazard;
     if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
@@ -726,6 +724,7 @@ static void commit(pacing_ctx *ctx, const staged *sg)
         q += 8;
         memcpy(p->state, q, p->state_size);
         q += p->state_size;
+        pc_point_loaded(p);
     }
     pc_hazard *h = &ctx->hazard;
     q = sg->hazard + 4;

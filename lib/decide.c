@@ -882,7 +882,7 @@ PACING_API int pacing_decide(pacing_ctx *ctx, const pacing_request *rq,
 
     uint32_t sel_flags = 0;
     pc_rng rng;
-    pc_point_lock(ctx, p, false);
+    pc_point_lock(ctx, p, p->vt->select_writes != 0);
     select_rng(p, __atomic_fetch_add(&p->n_select, 1, __ATOMIC_RELAXED), &rng);
     uint32_t a = p->vt->select(p->state, &rng, eligible, scaled ? scale : NULL,
                                p->vt->contextual ? x : NULL, &d.propensity,

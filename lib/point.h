@@ -27,7 +27,8 @@ struct pc_point {
         double weight;
     } rules[PACING_MAX_RULES];
     /* Readers (select, stats) share the lock; a reward's update takes it
-     * alone. A select does not write the policy state: it draws from a
+     * alone, and so does a select of a policy whose select writes its
+     * state (vt->select_writes). A select draws from a
      * generator of its own, seeded from `rng` (fixed after creation)
      * and the number of selects made before it, n_select (= the sum of
      * decisions[], and so restored from a snapshot). decisions[] and

@@ -87,6 +87,10 @@ typedef struct pc_policy_vt {
      * them and in range, every number finite where it must be -- else
      * nonzero. Never crashes on arbitrary bytes. */
     int (*check_state)(const void *st, uint32_t k, uint32_t d, const double *p);
+
+    /* Nonzero if select writes the state (a cache): the caller then
+     * holds the point's lock alone for it, else shared. */
+    int select_writes;
 } pc_policy_vt;
 
 /* All built-in policies, NULL-terminated. */

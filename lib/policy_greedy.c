@@ -186,7 +186,7 @@ static uint32_t eg_select(void *st, pc_rng *r, uint64_t eligible,
                           double *propensity, uint32_t *flags)
 {
     (void)x;
-    gr_state *s = st;
+    const gr_state *s = st;
     const double *sc;
     uint32_t idx[PC_MAX_ARMS], g[PC_MAX_ARMS], a;
     uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);
@@ -294,7 +294,7 @@ static uint32_t sm_select(void *st, pc_rng *r, uint64_t eligible,
                           double *propensity, uint32_t *flags)
 {
     (void)x;
-    gr_state *s = st;
+    const gr_state *s = st;
     const double *sc;
     uint32_t idx[PC_MAX_ARMS], a;
     uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);

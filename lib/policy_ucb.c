@@ -210,7 +210,7 @@ static uint32_t ucb1_select(void *st, pc_rng *r, uint64_t eligible,
                             double *propensity, uint32_t *flags)
 {
     (void)x;
-    ucb_state *s = st;
+    const ucb_state *s = st;
     const double *sc;
     const uint32_t *idx;
     uint32_t buf[PC_MAX_ARMS], a, anchor;
@@ -463,4 +463,5 @@ const pc_policy_vt pc_policy_kl_ucb = {
     "kl_ucb", 0, klucb_params, sizeof klucb_params / sizeof klucb_params[0],
     "ucb", "lcb", ucb_size, ucb_init, klucb_select, ucb_update, klucb_info,
     ucb_check,
+    1, /* select keeps each arm's latest index as the next one's start */
 };

@@ -250,7 +250,7 @@ static int gr_check(const void *st, uint32_t k, uint32_t d, const double *p)
 const pc_policy_vt pc_policy_epsilon_greedy = {
     "epsilon_greedy", 0, eg_params, sizeof eg_params / sizeof eg_params[0],
     "probability", "epsilon", gr_size, gr_init, eg_select, gr_update, eg_info,
-    gr_check,
+    gr_check, 0,
 };
 
 /* ---- softmax ----
@@ -342,5 +342,5 @@ static void sm_info(const void *st, uint32_t a, pc_arm_info *out)
 const pc_policy_vt pc_policy_softmax = {
     "softmax", 0, sm_params, sizeof sm_params / sizeof sm_params[0],
     "probability", "temperature", gr_size, gr_init, sm_select, gr_update,
-    sm_info, gr_check,
+    sm_info, gr_check, 0,
 };

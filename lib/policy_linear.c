@@ -222,7 +222,7 @@ static int linucb_check(const void *st, uint32_t k, uint32_t d,
 const pc_policy_vt pc_policy_linucb = {
     "linucb", 1, linucb_params, sizeof linucb_params / sizeof linucb_params[0],
     "theta_norm", "cov_trace", lin_size, linucb_init, linucb_select,
-    linucb_update, linucb_info, linucb_check,
+    linucb_update, linucb_info, linucb_check, 0,
 };
 
 /* ---- linear Thompson sampling ---- */
@@ -455,7 +455,7 @@ const pc_policy_vt pc_policy_linear_thompson = {
     "linear_thompson", 1, lints_params,
     sizeof lints_params / sizeof lints_params[0],
     "theta_norm", "cov_trace", lin_size, lints_init, lints_select,
-    lints_update, lints_info, lints_check,
+    lints_update, lints_info, lints_check, 0,
 };
 
 int pc_policy_linear_get(const pc_policy_vt *vt, const void *st, uint32_t a,

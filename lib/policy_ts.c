@@ -609,7 +609,7 @@ static int ts_check(const void *st, uint32_t k, uint32_t d, const double *p)
 const pc_policy_vt pc_policy_thompson = {
     "thompson", 0, ts_params, sizeof ts_params / sizeof ts_params[0],
     "alpha", "beta", ts_size, ts_init, ts_select, ts_update, ts_info,
-    ts_check,
+    ts_check, 0,
 };
 
 /* ---- Gaussian Thompson sampling ----
@@ -773,5 +773,5 @@ const pc_policy_vt pc_policy_gaussian_thompson = {
     "gaussian_thompson", 0, gts_params,
     sizeof gts_params / sizeof gts_params[0],
     "posterior_mean", "posterior_var", gts_size, gts_init, gts_select,
-    gts_update, gts_info, gts_check,
+    gts_update, gts_info, gts_check, 0,
 };

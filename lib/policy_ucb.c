@@ -294,7 +294,7 @@ static int ucb_check(const void *st, uint32_t k, uint32_t d, const double *p)
 const pc_policy_vt pc_policy_ucb1 = {
     "ucb1", 0, ucb1_params, sizeof ucb1_params / sizeof ucb1_params[0],
     "ucb", "lcb", ucb_size, ucb_init, ucb1_select, ucb_update, ucb1_info,
-    ucb_check,
+    ucb_check, 0,
 };
 
 /* ---- KL-UCB ---- */

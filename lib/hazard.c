@@ -37,9 +37,11 @@ int pc_hazard_init(pacing_ctx *ctx)
     h->n_bins = (uint32_t)n;
     h->at_risk = pc_alloc(ctx, sizeof(double) * h->n_bins);
     h->events = pc_alloc(ctx, sizeof(double) * h->n_bins);
-    if (!h->at_risk || !h->events)
+    h->lbase = pc_alloc(ctx, sizeof(double) * h->n_bins);
+    if (!h->at_risk || !h->events || !h->lbase)
         return PACING_E_NOMEM;
-    pthread_mutex_init(&h->lock, NULL);
+    pc_hazard_loaded(h);
+    pthread_rwlock_init(&h->lock, NULL);
     h->ready = 1;
     return PACING_OK;
 }
@@ -49,21 +51,27 @@ void pc_hazard_free(pacing_ctx *ctx)
     pc_hazard *h = &ctx->hazard;
     pc_free(ctx, h->at_risk, sizeof(double) * h->n_bins);
     pc_free(ctx, h->events, sizeof(double) * h->n_bins);
-    h->at_risk = h->events = NULL;
+    pc_free(ctx, h->lbase, sizeof(double) * h->n_bins);
+    h->at_risk = h->events = h->lbase = NULL;
     if (h->ready)
-        pthread_mutex_destroy(&h->lock);
+        pthread_rwlock_destroy(&h->lock);
     h->ready = 0;
 }
 
-static void hz_lock(pacing_ctx *ctx)
+/* Reads (risks, baselines) share the model's lock; updates take it alone. */
+static void hz_lock(pacing_ctx *ctx, bool write)
 {
-    if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
-        pthread_mutex_lock(&ctx->hazard.lock);
+    if (ctx->flags & PACING_OPT_SINGLE_THREAD)
+        return;
+    if (write)
+        pthread_rwlock_wrlock(&ctx->hazard.lock);
+    else
+        pthread_rwlock_rdlock(&ctx->hazard.lock);
 }
 static void hz_unlock(pacing_ctx *ctx)
 {
     if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
-        pthread_mutex_unlock(&ctx->hazard.lock);
+        pthread_rwlock_unlock(&ctx->hazard.lock);
 }
 
 /* Steps past the last are all counted in the last, open-ended one. */
@@ -102,15 +110,46 @@ static void covariates(const pacing_ctx *ctx, const pc_inputs *in, double x[4])
     x[3] = pc_score_of(ctx, PACING_SCORE_ENGAGEMENT, in);
 }
 
-static double hazard_x(const pc_hazard *h, uint32_t j, const double x[4])
+/* The logits of the per-step rates, kept with the counts they come from
+ * (a risk reads several steps; each would otherwise cost a log). */
+static void refresh(pc_hazard *h, uint32_t j)
 {
-    double z = logit(baseline(h, j));
-    for (int i = 0; i < 4; i++)
-        z += h->beta[i] * (x[i] - h->x_mean[i]);
-    return 1.0 / (1.0 + exp(-z));
+    if (h->at_risk[j] >= 1.0)
+        h->lbase[j] = logit(h->events[j] / h->at_risk[j]);
+    h->lpool = logit(h->total_at_risk > 0.0 ? h->total_events / h->total_at_risk
+                                            : 0.0);
 }
 
-/* One observation: at risk in step j, ended (y = 1) or survived it. */
+void pc_hazard_loaded(pc_hazard *h)
+{
+    h->total_at_risk = h->total_events = 0.0;
+    for (uint32_t i = 0; i < h->n_bins; i++) {
+        h->total_at_risk += h->at_risk[i];
+        h->total_events += h->events[i];
+    }
+    for (uint32_t i = 0; i < h->n_bins; i++)
+        refresh(h, i);
+}
+
+static inline double base_logit(const pc_hazard *h, uint32_t j)
+{
+    return h->at_risk[j] >= 1.0 ? h->lbase[j] : h->lpool;
+}
+
+/* The covariates' part of the log-odds, the same at every step. */
+static double cov_term(const pc_hazard *h, const double x[4])
+{
+    double z = 0.0;
+    for (int i = 0; i < 4; i++)
+        z += h->beta[i] * (x[i] - h->x_mean[i]);
+    return z;
+}
+
+static double hazard_x(const pc_hazard *h, uint32_t j, const double x[4])
+{
+    return 1.0 / (1.0 + exp(-(base_logit(h, j) + cov_term(h, x))));
+}
+
 static void observe(pc_hazard *h, uint32_t j, int y, const double x[4])
 {
     double p = hazard_x(h, j, x);
@@ -120,6 +159,7 @@ static void observe(pc_hazard *h, uint32_t j, int y, const double x[4])
         h->events[j] += 1.0;
         h->total_events += 1.0;
     }
+    refresh(h, j);
     h->n_updates += 1.0;
     double rate = 1.0 / (h->n_updates < 1000.0 ? h->n_updates : 1000.0);
     for (int i = 0; i < 4; i++) {
@@ -128,7 +168,6 @@ static void observe(pc_hazard *h, uint32_t j, int y, const double x[4])
     }
 }
 
-/* Count the steps [u->hazard_bins, upto) of the session as survived. */
 static void survive(pacing_ctx *ctx, pc_user *u, int64_t upto, const double x[4])
 {
     pc_hazard *h = &ctx->hazard;
@@ -160,7 +199,7 @@ void pc_hazard_on_event(pacing_ctx *ctx, pc_user *u, int type, int64_t t)
         pc_inputs in;
         pc_inputs_compute(ctx, u, t, &in);
         covariates(ctx, &in, x);
-        hz_lock(ctx);
+        hz_lock(ctx, true);
         if (restart) {
             /* censor at the last event: only its whole steps survived */
             int64_t last = u->last_seen_ms > u->session_start_ms
@@ -205,9 +244,12 @@ double pc_hazard_risk_x(pacing_ctx *ctx, const pc_user *u, const double x[4],
     int64_t age = now - u->session_start_ms;
     int64_t steps = (ctx->hazard_horizon_ms + bin - 1) / bin;
     double survive_p = 1.0;
-    hz_lock(ctx);
-    for (int64_t i = 0; i < steps; i++)
-        survive_p *= 1.0 - hazard_x(h, bin_of(h, bin, age + i * bin), x);
+    hz_lock(ctx, false);
+    double c = cov_term(h, x);
+    for (int64_t i = 0; i < steps; i++) {
+        double z = base_logit(h, bin_of(h, bin, age + i * bin)) + c;
+        survive_p *= 1.0 - 1.0 / (1.0 + exp(-z));
+    }
     hz_unlock(ctx);
     double r = 1.0 - survive_p;
     return r < 0.0 ? 0.0 : (r > 1.0 ? 1.0 : r);
@@ -236,7 +278,7 @@ PACING_API int pacing_hazard_baseline(pacing_ctx *ctx, int64_t age_ms,
         return pc_fail(ctx, PACING_E_TIME, "hazard_baseline: age %lld not in [0, 2^53]",
                        (long long)age_ms);
     pc_hazard *h = &ctx->hazard;
-    hz_lock(ctx);
+    hz_lock(ctx, false);
     uint32_t j = bin_of(h, ctx->hazard_bin_ms, age_ms);
     *hazard = baseline(h, j);
     if (at_risk)

@@ -303,7 +303,7 @@ bool pc_valid_name(const char *s);
 
 /* The drop-off hazard model. */
 typedef struct pc_hazard {
-    pthread_mutex_t lock;
+    pthread_rwlock_t lock;
     uint32_t n_bins;
     double *at_risk;       /* per bin */
     double *events;        /* per bin */
@@ -311,8 +311,13 @@ typedef struct pc_hazard {
     double x_mean[4];      /* running mean of covariates */
     double n_updates;
     double total_at_risk, total_events; /* sums over the bins */
+    double *lbase;         /* per bin: logit of its rate, when at_risk >= 1 */
+    double lpool;          /* logit of the pooled rate */
     int ready;
 } pc_hazard;
+/* After a snapshot load replaced at_risk[] and events[]: the totals and
+ * the logits from them. */
+void pc_hazard_loaded(pc_hazard *h);
 
 int pc_hazard_init(pacing_ctx *ctx);
 void pc_hazard_free(pacing_ctx *ctx);

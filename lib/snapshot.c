@@ -262,7 +262,7 @@ static int write_payload(writer *w)
     }
     pc_hazard *h = &ctx->hazard;
     if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
-        pthread_mutex_lock(&h->lock);
+        pthread_rwlock_rdlock(&h->lock);
     w_u32(w, h->n_bins);
     w_put(w, h->at_risk, sizeof(double) * h->n_bins);
     w_put(w, h->events, sizeof(double) * h->n_bins);
@@ -270,7 +270,7 @@ static int write_payload(writer *w)
     w_put(w, h->x_mean, sizeof h->x_mean);
     w_put(w, &h->n_updates, sizeof h->n_updates);
     if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
-        pthread_mutex_unlock(&h->lock);
+        pthread_rwlock_unlock(&h->lock);
     w_u64(w, atomic_load_explicit(&ctx->rejected, memory_order_relaxed));
     return w->failed;
 }
@@ -737,11 +737,7 @@ static void commit(pacing_ctx *ctx, const staged *sg)
     memcpy(h->x_mean, q, sizeof h->x_mean);
     q += sizeof h->x_mean;
     memcpy(&h->n_updates, q, sizeof h->n_updates);
-    h->total_at_risk = h->total_events = 0.0;
-    for (uint32_t i = 0; i < h->n_bins; i++) {
-        h->total_at_risk += h->at_risk[i];
-        h->total_events += h->events[i];
-    }
+    pc_hazard_loaded(h);
     atomic_store_explicit(&ctx->rejected, sg->rejected, memory_order_relaxed);
 }
 

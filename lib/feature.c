@@ -19,7 +19,13 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
+
+_Static_assert(N_SIG + 2 * N_MEAN <= N_ACC_SHORT, "short accumulators");
+_Static_assert(offsetof(pc_features, mean_w) + sizeof(float) * N_MEAN <=
+                   offsetof(pc_features, acc_short) + sizeof(float) * N_ACC_SHORT,
+               "short accumulators overlap their array");
 
 static const int64_t win_width[N_WIN] = {
     60000 / WIN_BUCKETS,           /* minute: 5 s buckets */
@@ -42,16 +48,10 @@ static void advance(pc_features *f, const pc_halflives *h, int64_t t)
     double dt = (double)(t - f->t_ref);
     double fs = exp(-h->short_lambda * dt);
     double fl = exp(-h->long_lambda * dt);
-    for (int i = 0; i < N_SIG; i++)
-        f->rate[i] = (float)(f->rate[i] * fs);
-    for (int i = 0; i < N_MEAN; i++) {
-        f->mean_sum[i] = (float)(f->mean_sum[i] * fs);
-        f->mean_w[i] = (float)(f->mean_w[i] * fs);
-    }
-    for (int i = 0; i < N_BASE; i++) {
-        f->base_sum[i] = (float)(f->base_sum[i] * fl);
-        f->base_w[i] = (float)(f->base_w[i] * fl);
-    }
+    for (int i = 0; i < N_ACC_SHORT; i++)
+        f->acc_short[i] = (float)(f->acc_short[i] * fs);
+    for (int i = 0; i < 2 * N_BASE; i++)
+        f->acc_long[i] = (float)(f->acc_long[i] * fl);
     f->t_ref = t;
 }
 

@@ -57,6 +57,9 @@ enum { MEAN_LATENCY, MEAN_READING, MEAN_DWELL, MEAN_SCROLL, MEAN_HOVER, N_MEAN }
 /* Baselines: decayed sum and weight with the long half-life. */
 enum { BASE_LATENCY, BASE_READING, BASE_DWELL, N_BASE };
 
+/* rate[], mean_sum[], mean_w[] and a spare: a multiple of 4, so that
+ * ageing them is one loop the compiler can vectorise */
+#define N_ACC_SHORT 24
 #define EXPO_RING 8
 #define WIN_BUCKETS 12
 enum { WIN_MINUTE, WIN_HOUR, WIN_DAY, N_WIN };
@@ -74,9 +77,19 @@ typedef struct pc_window {
 typedef struct pc_features {
     int64_t t_ref;                 /* time the accumulators refer to */
     int64_t expo[EXPO_RING];       /* latest exposures, ascending */
-    float rate[N_SIG];
-    float mean_sum[N_MEAN], mean_w[N_MEAN];
-    float base_sum[N_BASE], base_w[N_BASE];
+    union { /* the accumulators with the short half-life, as one array */
+        float acc_short[N_ACC_SHORT];
+        struct {
+            float rate[N_SIG];
+            float mean_sum[N_MEAN], mean_w[N_MEAN];
+        };
+    };
+    union { /* and with the long one */
+        float acc_long[2 * N_BASE];
+        struct {
+            float base_sum[N_BASE], base_w[N_BASE];
+        };
+    };
     uint16_t expo_point[EXPO_RING]; /* point id + 1; 0: pushed EXPOSURE */
     pc_window win[N_WIN];
     uint8_t expo_channel[EXPO_RING];

@@ -221,3 +221,23 @@ uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now)
     }
     return sum > in_ring ? sum : in_ring;
 }
+
+void pc_features_window_counts(const pc_features *f, int64_t now,
+                               uint32_t out[N_WIN])
+{
+    if (f->n_expo == EXPO_RING) {
+        for (int w = 0; w < N_WIN; w++)
+            out[w] = pc_features_window_count(f, w, now);
+        return;
+    }
+    /* the ring holds every exposure: count each window in one pass */
+    for (int w = 0; w < N_WIN; w++)
+        out[w] = 0;
+    for (int i = 0; i < f->n_expo; i++) {
+        int64_t t = f->expo[i];
+        if (t > now)
+            continue;
+        for (int w = 0; w < N_WIN; w++)
+            out[w] += t > now - win_span[w];
+    }
+}

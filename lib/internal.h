@@ -123,6 +123,9 @@ int pc_features_mean(const pc_features *f, const pc_halflives *h, int mean,
 int pc_features_base(const pc_features *f, const pc_halflives *h, int base,
                      int64_t now, double *value, double *weight);
 uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now);
+/* The three windows' counts at once (out[WIN_MINUTE], ...). */
+void pc_features_window_counts(const pc_features *f, int64_t now,
+                               uint32_t out[N_WIN]);
 
 /* The same reads with the decay factor from t_ref to now given (as
  * pc_features_age computes it): what the reads above compute, for a

@@ -31,9 +31,11 @@ void pc_rule_view_user(const pacing_ctx *ctx, const pc_user *u, int64_t now,
         v->exposure_point[i] = f->expo_point[i] ? f->expo_point[i] - 1u : UINT32_MAX;
         v->exposure_channel[i] = f->expo_channel[i];
     }
-    v->exposures_1m = pc_features_window_count(f, WIN_MINUTE, now);
-    v->exposures_1h = pc_features_window_count(f, WIN_HOUR, now);
-    v->exposures_1d = pc_features_window_count(f, WIN_DAY, now);
+    uint32_t wc[N_WIN];
+    pc_features_window_counts(f, now, wc);
+    v->exposures_1m = wc[WIN_MINUTE];
+    v->exposures_1h = wc[WIN_HOUR];
+    v->exposures_1d = wc[WIN_DAY];
     (void)ctx;
 }
 

@@ -234,9 +234,11 @@ static int read_user(pacing_ctx *ctx, uint64_t pseudo, int64_t now,
     pc_inputs_compute(ctx, u, now, in);
     if (sc) {
         sc->last_seen_ms = u->last_seen_ms;
-        sc->exposures_1m = pc_features_window_count(&u->feat, WIN_MINUTE, now);
-        sc->exposures_1h = pc_features_window_count(&u->feat, WIN_HOUR, now);
-        sc->exposures_1d = pc_features_window_count(&u->feat, WIN_DAY, now);
+        uint32_t wc[N_WIN];
+        pc_features_window_counts(&u->feat, now, wc);
+        sc->exposures_1m = wc[WIN_MINUTE];
+        sc->exposures_1h = wc[WIN_HOUR];
+        sc->exposures_1d = wc[WIN_DAY];
         sc->micro_velocity =
             pc_features_rate_per_min(&u->feat, &ctx->hl, SIG_MICRO, now);
         sc->session_age_ms = (u->flags & USER_IN_SESSION) && now >= u->session_start_ms

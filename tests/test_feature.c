@@ -595,6 +595,41 @@ static void test_window_query_before_latest(void **state)
                  want[1], want[2]);
 }
 
+/* The three counts at once equal the counts one by one, with the ring
+ * partly filled and full, at times before, at and after its exposures. */
+static void test_window_counts_together(void **state)
+{
+    (void)state;
+    pc_halflives h = hl(HL_SHORT, HL_LONG);
+    rng_seed(0xC0DE);
+    int checked_partial = 0, checked_full = 0;
+    for (int run = 0; run < 200; run++) {
+        pc_features f;
+        int64_t t = 1000000 + rng_below(100000);
+        pc_features_init(&f, t);
+        int n = 1 + (int)rng_below(2 * EXPO_RING);
+        for (int i = 0; i < n; i++) {
+            /* gaps from a second to a few hours, some late */
+            t += (int64_t)rng_below(4) == 0 ? rng_below(4 * 3600000)
+                                            : rng_below(60000);
+            int64_t at = rng_below(5) == 0 ? t - rng_below(30000) : t;
+            pc_features_add_exposure(&f, &h, at);
+        }
+        for (int q = 0; q < 20; q++) {
+            int64_t now = t - 2 * HOUR + (int64_t)rng_below(2 * DAY);
+            uint32_t all[N_WIN];
+            pc_features_window_counts(&f, now, all);
+            for (int w = 0; w < N_WIN; w++)
+                assert_int_equal(all[w], pc_features_window_count(&f, w, now));
+            if (f.n_expo == EXPO_RING)
+                checked_full++;
+            else
+                checked_partial++;
+        }
+    }
+    assert_true(checked_partial > 100 && checked_full > 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -607,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_window_large_counts),
         cmocka_unit_test(test_window_random),
         cmocka_unit_test(test_window_query_before_latest),
+        cmocka_unit_test(test_window_counts_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,13 +2,14 @@
  * by their age with a configurable shape. Built-ins are registered in every
  * new context; callers add their own with pacing_decay_register(). */
 #include "internal.h"
+#include "fastexp.h"
 
 #include <math.h>
 #include <string.h>
 
 static double w_exponential(const double p[4], double age)
 {
-    return exp(-PACING_LN2 * age / p[0]);
+    return pc_exp(-PACING_LN2 * age / p[0]);
 }
 static int c_exponential(const double p[4])
 {

@@ -17,6 +17,7 @@
  * Every product and sum is computed in double and rounded once when
  * stored (relative error 2^-24 per update). */
 #include "internal.h"
+#include "fastexp.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -46,8 +47,8 @@ static void advance(pc_features *f, const pc_halflives *h, int64_t t)
     if (t <= f->t_ref)
         return;
     double dt = (double)(t - f->t_ref);
-    double fs = exp(-h->short_lambda * dt);
-    double fl = exp(-h->long_lambda * dt);
+    double fs = pc_exp(-h->short_lambda * dt);
+    double fl = pc_exp(-h->long_lambda * dt);
     for (int i = 0; i < N_ACC_SHORT; i++)
         f->acc_short[i] = (float)(f->acc_short[i] * fs);
     for (int i = 0; i < 2 * N_BASE; i++)
@@ -58,7 +59,7 @@ static void advance(pc_features *f, const pc_halflives *h, int64_t t)
 /* Weight of an observation at t relative to t_ref (1 when t >= t_ref). */
 static inline double late_weight(const pc_features *f, double lambda, int64_t t)
 {
-    return t >= f->t_ref ? 1.0 : exp(-lambda * (double)(f->t_ref - t));
+    return t >= f->t_ref ? 1.0 : pc_exp(-lambda * (double)(f->t_ref - t));
 }
 
 void pc_features_add_rate(pc_features *f, const pc_halflives *h, int64_t t,
@@ -150,7 +151,7 @@ void pc_features_add_exposure(pc_features *f, const pc_halflives *h, int64_t t)
  * window) sees the state as of t_ref: undoing decay could overflow. */
 static inline double age_factor(const pc_features *f, double lambda, int64_t now)
 {
-    return now <= f->t_ref ? 1.0 : exp(-lambda * (double)(now - f->t_ref));
+    return now <= f->t_ref ? 1.0 : pc_exp(-lambda * (double)(now - f->t_ref));
 }
 
 double pc_features_age(const pc_features *f, double lambda, int64_t now)

@@ -17,6 +17,7 @@
  * replaced by a new one is censored at its last event: its unfinished step
  * is not counted. */
 #include "internal.h"
+#include "fastexp.h"
 
 #include <math.h>
 #include <string.h>
@@ -147,7 +148,7 @@ static double cov_term(const pc_hazard *h, const double x[4])
 
 static double hazard_x(const pc_hazard *h, uint32_t j, const double x[4])
 {
-    return 1.0 / (1.0 + exp(-(base_logit(h, j) + cov_term(h, x))));
+    return 1.0 / (1.0 + pc_exp(-(base_logit(h, j) + cov_term(h, x))));
 }
 
 static void observe(pc_hazard *h, uint32_t j, int y, const double x[4])
@@ -248,7 +249,7 @@ double pc_hazard_risk_x(pacing_ctx *ctx, const pc_user *u, const double x[4],
     double c = cov_term(h, x);
     for (int64_t i = 0; i < steps; i++) {
         double z = base_logit(h, bin_of(h, bin, age + i * bin)) + c;
-        survive_p *= 1.0 - 1.0 / (1.0 + exp(-z));
+        survive_p *= 1.0 - 1.0 / (1.0 + pc_exp(-z));
     }
     hz_unlock(ctx);
     double r = 1.0 - survive_p;

@@ -4,6 +4,7 @@
  * w_i x_i / sum w. The inputs and their normalisations are documented in
  * docs/scores.md; keep the two in step. */
 #include "internal.h"
+#include "fastexp.h"
 
 #include <math.h>
 #include <string.h>
@@ -86,7 +87,7 @@ static inline double clamp01(double x)
 static inline double conf(double w) { return w < 1.0 ? w : 1.0; }
 static inline double saturate(double x, double scale)
 {
-    return 1.0 - exp(-x / scale);
+    return 1.0 - pc_exp(-x / scale);
 }
 
 

@@ -661,6 +661,10 @@ static uint64_t apply_rules(pacing_ctx *ctx, const pc_point *p,
     *retry = INT64_MAX;
     if (ctx->n_rules == 0)
         return showing;
+    /* the results of the rules whose verdict is the same for every action,
+     * from the first action that ran them */
+    pacing_rule_result same[PACING_MAX_RULE_INSTANCES];
+    uint64_t same_done = 0, same_fail = 0;
     for (uint32_t a = 0; a < p->k; a++) {
         if (!(showing & (1ULL << a)))
             continue;
@@ -674,9 +678,20 @@ static uint64_t apply_rules(pacing_ctx *ctx, const pc_point *p,
                 continue;
             const pc_rule_mod *m = &ctx->rule_mods[r->mod];
             pacing_rule_result res;
-            memset(&res, 0, sizeof res);
-            res.size = sizeof res;
-            int fail = m->check(m->opaque, r->params, v, &res);
+            int fail;
+            if (m->same_for_all_actions && (same_done >> ri & 1)) {
+                res = same[ri];
+                fail = (int)(same_fail >> ri & 1);
+            } else {
+                memset(&res, 0, sizeof res);
+                res.size = sizeof res;
+                fail = m->check(m->opaque, r->params, v, &res) != 0;
+                if (m->same_for_all_actions) {
+                    same[ri] = res;
+                    same_done |= 1ULL << ri;
+                    same_fail |= (uint64_t)fail << ri;
+                }
+            }
             uint32_t verdict = fail ? PACING_VETO : res.verdict;
             if (verdict == PACING_ALLOW)
                 continue;

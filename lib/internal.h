@@ -365,6 +365,11 @@ typedef struct pc_rule_mod {
                     char *buf, size_t len);
     int (*validate)(const double *params, char *why, size_t len); /* built-ins */
     int validate_bool; /* built-ins: same_* and delay must be 0 or 1 */
+    /* The verdict depends on nothing but the view's user, point, channel,
+     * time and scores (not the action): checked once per decision and
+     * applied to every showing action. The built-ins; a registered module
+     * is checked for each action. */
+    int same_for_all_actions;
     void *opaque;
 } pc_rule_mod;
 

@@ -388,6 +388,7 @@ void pc_rule_builtins(pacing_ctx *ctx)
         if (strcmp(m->name, "frequency_cap") == 0)
             m->validate = v_cap;
         m->validate_bool = 1;
+        m->same_for_all_actions = 1; /* no built-in reads v->action */
     }
     ctx->n_rule_mods = (uint32_t)n;
 }

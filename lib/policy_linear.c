@@ -135,16 +135,32 @@ static void lin_init_common(lin_state *s, uint32_t k, uint32_t d,
 }
 
 /* The context as the model sees it (zeros for NULL, the intercept last).
- * Returns 0 if a value is not finite. */
-static int lin_x(const lin_state *s, const double *x, double *xx)
+ * Returns 0 if a value is not finite (x - x is 0 for a finite x, NaN
+ * otherwise, and a NaN stays in the sums). */
+static int lin_x(const lin_state *s, const double *restrict x,
+                 double *restrict xx)
 {
-    for (uint32_t i = 0; i < s->d; i++) {
-        xx[i] = x ? x[i] : 0.0;
-        if (!isfinite(xx[i]))
+    size_t d = s->d;
+    if (!x) {
+        memset(xx, 0, sizeof(double) * d);
+    } else {
+        double t0 = 0.0, t1 = 0.0;
+        size_t i = 0;
+        for (; i + 2 <= d; i += 2) {
+            xx[i] = x[i];
+            xx[i + 1] = x[i + 1];
+            t0 += x[i] - x[i];
+            t1 += x[i + 1] - x[i + 1];
+        }
+        if (i < d) {
+            xx[i] = x[i];
+            t0 += x[i] - x[i];
+        }
+        if (!(t0 + t1 == 0.0))
             return 0;
     }
     if (s->intercept)
-        xx[s->d] = 1.0;
+        xx[d] = 1.0;
     return 1;
 }
 
@@ -171,24 +187,63 @@ static inline double dot(const double *restrict a, const double *restrict b,
     return (s0 + s2) + (s1 + s3);
 }
 
+/* a.b with eight partial sums, n even (the packed triangles) */
+static inline double dot_long(const double *restrict a,
+                              const double *restrict b, size_t n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    double s4 = 0.0, s5 = 0.0, s6 = 0.0, s7 = 0.0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+        s4 += a[i + 4] * b[i + 4];
+        s5 += a[i + 5] * b[i + 5];
+        s6 += a[i + 6] * b[i + 6];
+        s7 += a[i + 7] * b[i + 7];
+    }
+    for (; i + 2 <= n; i += 2) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+    }
+    return ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
+}
+
+/* The packed upper triangle is walked two rows at a time: rows i and
+ * i + 1 share columns i + 1.. (row i + 1 starts at its diagonal, the
+ * element after row i's last), so the loops over columns i + 2.. load
+ * each column's vector elements once for both rows and the per-row loop
+ * overhead is halved. A single last row (D odd) is its diagonal alone. */
+
 /* z = x x^T packed like the linucb triangle, off-diagonal terms doubled
  * (2 x_i x_j, exactly), so that x^T M x = P.z for M's packed triangle P. */
 static void outer_packed(const double *restrict x, size_t D,
                          double *restrict z)
 {
-    for (size_t i = 0; i < D; i++) {
-        double xi = x[i], x2 = xi + xi;
-        double *zr = z - i; /* zr[j] for j >= i */
-        zr[i] = xi * xi;
-        size_t j = i + 1;
+    size_t i = 0;
+    for (; i + 2 <= D; i += 2) {
+        double *z0 = z - i, *z1 = z + (D - i) - (i + 1);
+        double x0 = x[i], x1 = x[i + 1], d0 = x0 + x0, d1 = x1 + x1;
+        z0[i] = x0 * x0;
+        z0[i + 1] = d0 * x1;
+        z1[i + 1] = x1 * x1;
+        size_t j = i + 2;
         for (; j + 2 <= D; j += 2) {
-            zr[j] = x2 * x[j];
-            zr[j + 1] = x2 * x[j + 1];
+            z0[j] = d0 * x[j];
+            z0[j + 1] = d0 * x[j + 1];
+            z1[j] = d1 * x[j];
+            z1[j + 1] = d1 * x[j + 1];
         }
-        if (j < D)
-            zr[j] = x2 * x[j];
-        z += D - i;
+        if (j < D) {
+            z0[j] = d0 * x[j];
+            z1[j] = d1 * x[j];
+        }
+        z += 2 * (D - i) - 1;
     }
+    if (i < D)
+        *z++ = x[i] * x[i];
     if ((D * (D + 1) / 2) & 1u)
         *z = 0.0;
 }
@@ -199,23 +254,34 @@ static void symv_packed(const double *restrict P, size_t D,
 {
     for (size_t i = 0; i < D; i++)
         u[i] = 0.0;
-    for (size_t i = 0; i < D; i++) {
-        const double *r = P - i; /* r[j] = M[i][j], j >= i */
-        double vi = v[i], t0 = r[i] * vi, t1 = 0.0;
-        size_t j = i + 1;
+    size_t i = 0;
+    for (; i + 2 <= D; i += 2) {
+        /* r0[j] = M[i][j] (j >= i), r1[j] = M[i + 1][j] (j > i) */
+        const double *r0 = P - i, *r1 = P + (D - i) - (i + 1);
+        double v0 = v[i], v1 = v[i + 1];
+        double a0 = r0[i] * v0 + r0[i + 1] * v1;
+        double a1 = r0[i + 1] * v0 + r1[i + 1] * v1;
+        double s0 = 0.0, s1 = 0.0, q0 = 0.0, q1 = 0.0;
+        size_t j = i + 2;
         for (; j + 2 <= D; j += 2) {
-            t0 += r[j] * v[j];
-            t1 += r[j + 1] * v[j + 1];
-            u[j] += r[j] * vi;
-            u[j + 1] += r[j + 1] * vi;
+            s0 += r0[j] * v[j];
+            s1 += r0[j + 1] * v[j + 1];
+            q0 += r1[j] * v[j];
+            q1 += r1[j + 1] * v[j + 1];
+            u[j] += r0[j] * v0 + r1[j] * v1;
+            u[j + 1] += r0[j + 1] * v0 + r1[j + 1] * v1;
         }
         if (j < D) {
-            t0 += r[j] * v[j];
-            u[j] += r[j] * vi;
+            s0 += r0[j] * v[j];
+            q0 += r1[j] * v[j];
+            u[j] += r0[j] * v0 + r1[j] * v1;
         }
-        u[i] += t0 + t1;
-        P += D - i;
+        u[i] += a0 + (s0 + s1);
+        u[i + 1] += a1 + (q0 + q1);
+        P += 2 * (D - i) - 1;
     }
+    if (i < D)
+        u[i] += P[0] * v[i];
 }
 
 static void lin_info_common(const lin_state *s, uint32_t a, pc_arm_info *out)
@@ -253,20 +319,31 @@ static void linucb_update(void *st, uint32_t a, double r, const double *x)
     double *ns = lin_ns(s, a);
     symv_packed(P, D, xx, u);
     double den = 1.0 + dot(xx, u, D);
-    /* A^-1 <- A^-1 - u u^T / (1 + x^T A^-1 x), on the upper triangle */
+    /* A^-1 <- A^-1 - u u^T / (1 + x^T A^-1 x), on the upper triangle,
+     * two rows at a time */
     double *row = P;
-    for (size_t i = 0; i < D; i++) {
-        double ui = u[i] / den;
-        double *rw = row - i;
-        size_t j = i;
+    size_t i = 0;
+    for (; i + 2 <= D; i += 2) {
+        double c0 = u[i] / den, c1 = u[i + 1] / den;
+        double *r0 = row - i, *r1 = row + (D - i) - (i + 1);
+        r0[i] -= c0 * u[i];
+        r0[i + 1] -= c0 * u[i + 1];
+        r1[i + 1] -= c1 * u[i + 1];
+        size_t j = i + 2;
         for (; j + 2 <= D; j += 2) {
-            rw[j] -= ui * u[j];
-            rw[j + 1] -= ui * u[j + 1];
+            r0[j] -= c0 * u[j];
+            r0[j + 1] -= c0 * u[j + 1];
+            r1[j] -= c1 * u[j];
+            r1[j + 1] -= c1 * u[j + 1];
         }
-        if (j < D)
-            rw[j] -= ui * u[j];
-        row += D - i;
+        if (j < D) {
+            r0[j] -= c0 * u[j];
+            r1[j] -= c1 * u[j];
+        }
+        row += 2 * (D - i) - 1;
     }
+    if (i < D)
+        row[0] -= u[i] / den * u[i];
     for (uint32_t i = 0; i < D; i++)
         b[i] += r * xx[i];
     if (!(ns[2] < LIN_REFRESH - 1)) {
@@ -309,7 +386,7 @@ static uint32_t linucb_select(void *st, pc_rng *r, uint64_t eligible,
     double best_mean = -INFINITY;
     for (uint32_t j = 0; j < n; j++) {
         uint32_t a = idx[j];
-        double var = dot(lin_M(s, a), z, T);
+        double var = dot_long(lin_M(s, a), z, T);
         double mu = dot(lin_theta(s, a), xx, D);
         double sa = pc_scale_of(sc, a);
         mean[a] = pc_scaled(mu, sa);

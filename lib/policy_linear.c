@@ -346,7 +346,7 @@ static void linucb_update(void *st, uint32_t a, double r, const double *x)
         row[0] -= u[i] / den * u[i];
     for (uint32_t i = 0; i < D; i++)
         b[i] += r * xx[i];
-    if (!(ns[2] < LIN_REFRESH - 1)) {
+    if (!(ns[2] < LIN_REFRESH - 1)) { /* c = LIN_REFRESH - 1 at most */
         symv_packed(P, D, b, th);
         ns[2] = 0.0;
         ns[3] = 0.0;
@@ -469,7 +469,7 @@ static int linucb_check(const void *st, uint32_t k, uint32_t d,
             return -1; /* A^-1 must be positive definite, or the rank-one
                           updates that follow lose their meaning */
         double c = ns[2], e = ns[3];
-        if (!(c >= 0.0 && c < LIN_REFRESH - 1) || c != (double)(int)c ||
+        if (!(c >= 0.0 && c < LIN_REFRESH) || c != (double)(int)c ||
             !(e >= 0.0) || (c == 0.0 && e != 0.0))
             return -1;
         symv_packed(P, D, b, th);

@@ -1069,6 +1069,26 @@ static void test_check_state(void **state)
     }
 }
 
+/* the contextual policies accept their own state after every update (the
+ * linucb state goes through every value of its theta-correction count) */
+static void test_linear_check_every_update(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        pol q;
+        pol_new(&q, LIN[i], 2, 3, NULL);
+        pc_rng env;
+        pc_rng_seed(&env, 121);
+        for (int t = 0; t < 200; t++) {
+            double x[3] = {pc_rng_normal(&env), pc_rng_normal(&env), 0.5};
+            q.vt->update(q.st, (uint32_t)(t % 3 == 0), pc_rng_uniform(&env), x);
+            if (q.vt->check_state(q.st, 2, 3, q.p))
+                fail_msg("%s rejects its state after update %d", LIN[i], t);
+        }
+        pol_free(&q);
+    }
+}
+
 /* k above 64 (benchmarks only): actions 64.. always eligible */
 static void test_many_arms(void **state)
 {
@@ -1111,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_linear_algebra),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_check_state),
+        cmocka_unit_test(test_linear_check_every_update),
         cmocka_unit_test(test_many_arms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -661,10 +661,10 @@ static uint64_t apply_rules(pacing_ctx *ctx, const pc_point *p,
     *retry = INT64_MAX;
     if (ctx->n_rules == 0)
         return showing;
-    /* the results of the rules whose verdict is the same for every action,
-     * from the first action that ran them */
-    pacing_rule_result same[PACING_MAX_RULE_INSTANCES];
-    uint64_t same_done = 0, same_fail = 0;
+    /* rules whose verdict is the same for every action and that allowed
+     * the first action they saw: they allow the others too (the other
+     * verdicts are rare and are asked again, for their details) */
+    uint64_t allowed_all = 0;
     for (uint32_t a = 0; a < p->k; a++) {
         if (!(showing & (1ULL << a)))
             continue;
@@ -677,24 +677,18 @@ static uint64_t apply_rules(pacing_ctx *ctx, const pc_point *p,
             if (r->point >= 0 && (uint32_t)r->point != p->id)
                 continue;
             const pc_rule_mod *m = &ctx->rule_mods[r->mod];
-            pacing_rule_result res;
-            int fail;
-            if (m->same_for_all_actions && (same_done >> ri & 1)) {
-                res = same[ri];
-                fail = (int)(same_fail >> ri & 1);
-            } else {
-                memset(&res, 0, sizeof res);
-                res.size = sizeof res;
-                fail = m->check(m->opaque, r->params, v, &res) != 0;
-                if (m->same_for_all_actions) {
-                    same[ri] = res;
-                    same_done |= 1ULL << ri;
-                    same_fail |= (uint64_t)fail << ri;
-                }
-            }
-            uint32_t verdict = fail ? PACING_VETO : res.verdict;
-            if (verdict == PACING_ALLOW)
+            if (allowed_all >> ri & 1)
                 continue;
+            pacing_rule_result res;
+            memset(&res, 0, sizeof res);
+            res.size = sizeof res;
+            int fail = m->check(m->opaque, r->params, v, &res);
+            uint32_t verdict = fail ? PACING_VETO : res.verdict;
+            if (verdict == PACING_ALLOW) {
+                if (m->same_for_all_actions)
+                    allowed_all |= 1ULL << ri;
+                continue;
+            }
             if (verdict != PACING_DELAY)
                 verdict = PACING_VETO; /* anything else a rule says is a veto */
             if (verdict == PACING_VETO)

@@ -189,18 +189,12 @@ int pc_features_base(const pc_features *f, const pc_halflives *h, int base,
                                value, weight);
 }
 
-uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now)
+/* The estimate of window win from its buckets when the ring (full) does
+ * not reach back to the window's start; at least in_ring, the ring's
+ * exposures inside the window. */
+static uint32_t window_buckets(const pc_features *f, int win, int64_t now,
+                               uint32_t in_ring)
 {
-    int64_t span = win_span[win];
-    /* exact from the ring when it reaches back past the window start */
-    uint32_t in_ring = 0;
-    for (int i = 0; i < f->n_expo; i++)
-        if (f->expo[i] > now - span && f->expo[i] <= now)
-            in_ring++;
-    bool ring_covers = f->n_expo < EXPO_RING || f->expo[0] <= now - span;
-    if (ring_covers)
-        return in_ring;
-    /* else estimate from buckets overlapping the window, at least the ring */
     const pc_window *w = &f->win[win];
     int64_t head = f->expo[EXPO_RING - 1] / win_width[win]; /* ring is full */
     int64_t cur = now / win_width[win];
@@ -223,15 +217,24 @@ uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now)
     return sum > in_ring ? sum : in_ring;
 }
 
+uint32_t pc_features_window_count(const pc_features *f, int win, int64_t now)
+{
+    int64_t span = win_span[win];
+    /* exact from the ring when it reaches back past the window start */
+    uint32_t in_ring = 0;
+    for (int i = 0; i < f->n_expo; i++)
+        if (f->expo[i] > now - span && f->expo[i] <= now)
+            in_ring++;
+    bool ring_covers = f->n_expo < EXPO_RING || f->expo[0] <= now - span;
+    if (ring_covers)
+        return in_ring;
+    return window_buckets(f, win, now, in_ring);
+}
+
 void pc_features_window_counts(const pc_features *f, int64_t now,
                                uint32_t out[N_WIN])
 {
-    if (f->n_expo == EXPO_RING) {
-        for (int w = 0; w < N_WIN; w++)
-            out[w] = pc_features_window_count(f, w, now);
-        return;
-    }
-    /* the ring holds every exposure: count each window in one pass */
+    /* the ring's exposures in each window, in one pass */
     for (int w = 0; w < N_WIN; w++)
         out[w] = 0;
     for (int i = 0; i < f->n_expo; i++) {
@@ -241,4 +244,9 @@ void pc_features_window_counts(const pc_features *f, int64_t now,
         for (int w = 0; w < N_WIN; w++)
             out[w] += t > now - win_span[w];
     }
+    if (f->n_expo < EXPO_RING)
+        return; /* the ring holds every exposure */
+    for (int w = 0; w < N_WIN; w++)
+        if (f->expo[0] > now - win_span[w])
+            out[w] = window_buckets(f, w, now, out[w]);
 }

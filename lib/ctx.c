@@ -338,6 +338,7 @@ PACING_API int pacing_ctx_new(const pacing_options *opts, pacing_ctx **out)
     pc_reward_builtins(c);
     pc_rule_builtins(c);
     pc_weights_default(c->weights);
+    pc_weights_summed(c);
 
     rc = pc_users_init(c);
     if (rc == PACING_OK)

@@ -625,11 +625,9 @@ static pc_pending *pending_take(pacing_ctx *ctx, pc_stripe *s, int64_t now,
 static void top_inputs(const pacing_ctx *ctx, int kind, const pc_inputs *in,
                        double score, pacing_top_inputs *top)
 {
-    double den = 0.0;
+    double den = ctx->weight_sum[kind];
     top->input[0] = top->input[1] = -1;
     top->share[0] = top->share[1] = 0.0;
-    for (int i = 0; i < PACING_INPUT_COUNT; i++)
-        den += ctx->weights[kind][i];
     if (den <= 0.0 || score <= 0.0)
         return;
     for (int i = 0; i < PACING_INPUT_COUNT; i++) {

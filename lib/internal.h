@@ -288,6 +288,8 @@ typedef struct pc_inputs {
 void pc_inputs_compute(const pacing_ctx *ctx, const pc_user *u, int64_t now,
                        pc_inputs *in);
 double pc_score_of(const pacing_ctx *ctx, int kind, const pc_inputs *in);
+/* After ctx->weights changed: ctx->weight_sum from them. */
+void pc_weights_summed(pacing_ctx *ctx);
 
 /* ---- decisions (decide.c), rewards (reward.c), hazard (hazard.c) ---- */
 #define NONE32 UINT32_MAX
@@ -431,6 +433,7 @@ struct pacing_ctx {
     double expo_decay_params[4];
 
     double weights[N_KIND][PACING_INPUT_COUNT];
+    double weight_sum[N_KIND];    /* of each kind's weights, in input order */
 
     uint64_t seed;
     uint32_t max_points, n_points;

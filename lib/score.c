@@ -187,14 +187,21 @@ void pc_inputs_compute(const pacing_ctx *ctx, const pc_user *u, int64_t now,
     }
 }
 
+void pc_weights_summed(pacing_ctx *ctx)
+{
+    for (int k = 0; k < N_KIND; k++) {
+        double den = 0.0;
+        for (int i = 0; i < PACING_INPUT_COUNT; i++)
+            den += ctx->weights[k][i];
+        ctx->weight_sum[k] = den;
+    }
+}
+
 double pc_score_of(const pacing_ctx *ctx, int kind, const pc_inputs *in)
 {
-    double num = 0.0, den = 0.0;
-    for (int i = 0; i < PACING_INPUT_COUNT; i++) {
-        double w = ctx->weights[kind][i];
-        num += w * in->norm[i];
-        den += w;
-    }
+    double num = 0.0, den = ctx->weight_sum[kind];
+    for (int i = 0; i < PACING_INPUT_COUNT; i++)
+        num += ctx->weights[kind][i] * in->norm[i];
     return den > 0.0 ? clamp01(num / den) : 0.0;
 }
 
@@ -375,6 +382,7 @@ PACING_API int pacing_weight_set(pacing_ctx *ctx, int kind, int input,
         return pc_fail(ctx, PACING_E_RANGE,
                        "weight_set: the weights of a score cannot all be 0");
     ctx->weights[kind][input] = weight;
+    pc_weights_summed(ctx);
     return PACING_OK;
 }
 

@@ -113,22 +113,37 @@ static const uint8_t *dec_user(const uint8_t *p, const uint8_t *end, uint64_t *w
     p += UMASK;
     if (UW % 8 && (mask[UMASK - 1] >> (UW % 8)))
         return NULL;
-    for (size_t i = 0; i < UW; i++) {
-        if (!(mask[i / 8] >> (i % 8) & 1))
-            continue;
-        if (p == end)
-            return NULL;
-        unsigned m = *p++;
-        if (m == 0 || (size_t)(end - p) < popcount8[m])
-            return NULL;
-        uint64_t x = 0;
-        for (unsigned j = 0; j < 8; j++)
-            if (m >> j & 1) {
-                if (*p == 0)
-                    return NULL;
-                x |= (uint64_t)*p++ << (8 * j);
+    for (size_t base = 0; base < UMASK; base += 8) {
+        uint64_t bits = 0;
+        size_t nb = UMASK - base < 8 ? UMASK - base : 8;
+        for (size_t b = 0; b < nb; b++)
+            bits |= (uint64_t)mask[base + b] << (8 * b);
+        while (bits) {
+            size_t i = 8 * base + (size_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (p == end)
+                return NULL;
+            unsigned m = *p++;
+            if (m == 0 || (size_t)(end - p) < popcount8[m])
+                return NULL;
+            uint64_t x;
+            if (m == 0xFF) {
+                memcpy(&x, p, 8); /* little-endian host */
+                p += 8;
+                if ((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL)
+                    return NULL; /* a zero byte */
+            } else {
+                x = 0;
+                while (m) {
+                    unsigned j = (unsigned)__builtin_ctz(m);
+                    m &= m - 1;
+                    if (*p == 0)
+                        return NULL;
+                    x |= (uint64_t)*p++ << (8 * j);
+                }
             }
-        w[i] ^= x;
+            w[i] ^= x;
+        }
     }
     return p;
 }
@@ -645,37 +660,35 @@ static int corrupt(const pacing_ctx *ctx, const char *what)
     return pc_fail(ctx, PACING_E_CORRUPT, "snapshot: %s", what);
 }
 
-/* Heapsort: O(n log n) whatever the data (a crafted snapshot cannot make
- * it quadratic), in place, no allocation. */
-static void sift_down(uint64_t *a, size_t i, size_t n)
+/* pc_alloc without the zeroing, through the same allocator hooks and byte
+ * count (pc_free frees it): for buffers that are filled before use. */
+static void *alloc_raw(pacing_ctx *ctx, size_t size)
 {
-    uint64_t v = a[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && a[c + 1] > a[c])
-            c++;
-        if (a[c] <= v)
-            break;
-        a[i] = a[c];
-        i = c;
-    }
-    a[i] = v;
+    void *p = ctx->alloc.alloc(ctx->alloc.opaque, size);
+    if (p)
+        atomic_fetch_add_explicit(&ctx->bytes, size, memory_order_relaxed);
+    return p;
 }
 
-/* Whether a[0..n) holds a value twice; sorts a. */
-static bool has_duplicate(uint64_t *a, size_t n)
+
+/* Whether a[0..n) holds a value twice; sorts a, using tmp (n values).
+ * LSD radix sort, 8 passes of 8 bits: O(n) whatever the data (a crafted
+ * snapshot cannot make it slow), no branch on the keys. */
+static bool has_duplicate(uint64_t *a, uint64_t *tmp, size_t n)
 {
     if (n < 2)
         return false;
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(a, i, n);
-    for (size_t end = n - 1; end > 0; end--) {
-        uint64_t t = a[0];
-        a[0] = a[end];
-        a[end] = t;
-        sift_down(a, 0, end);
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((a[i] >> shift) & 0xFF) + 1]++;
+        if (count[((a[0] >> shift) & 0xFF) + 1] == n)
+            continue; /* all keys share this byte */
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(a[i] >> shift) & 0xFF]++] = a[i];
+        memcpy(a, tmp, sizeof *a * n);
     }
     for (size_t i = 1; i < n; i++)
         if (a[i] == a[i - 1])
@@ -697,9 +710,9 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
          * reported is the one of the first bad record in order, as if each
          * record were compared with the ones before it: at a bad record,
          * the records before it are searched for a duplicate first. */
-        size_t kbytes = sizeof(uint64_t) * ss->n_users;
+        size_t kbytes = 2 * sizeof(uint64_t) * ss->n_users; /* keys, scratch */
         uint64_t *keys = NULL;
-        if (ss->n_users > 1 && !(keys = pc_alloc(ctx, kbytes)))
+        if (ss->n_users > 1 && !(keys = alloc_raw(ctx, kbytes)))
             return pc_fail(ctx, PACING_E_NOMEM, "snapshot: out of memory");
         user_words u;
         memset(&u, 0, sizeof u);
@@ -712,7 +725,7 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
                                   ? "user in the wrong stripe"
                                   : NULL;
             if (bad) {
-                bool dup = keys && has_duplicate(keys, k);
+                bool dup = keys && has_duplicate(keys, keys + ss->n_users, k);
                 pc_free(ctx, keys, kbytes);
                 return corrupt(ctx, dup ? "duplicate user" : bad);
             }
@@ -721,7 +734,7 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
             if (keys)
                 keys[k] = u.u.pseudo;
         }
-        bool dup = keys && has_duplicate(keys, ss->n_users);
+        bool dup = keys && has_duplicate(keys, keys + ss->n_users, ss->n_users);
         pc_free(ctx, keys, kbytes);
         if (dup)
             return corrupt(ctx, "duplicate user");
@@ -803,15 +816,41 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
     return PACING_OK;
 }
 
+/* Drop every user of s, as pc_user_drop(DROP_EVICT) from the LRU head
+ * would (the caller clears the pending decisions): the same free list,
+ * index and slots, without the index's backward shifts one user at a time.
+ * The n_new slots the caller takes next from the free list are not wiped
+ * (pc_user_get wipes the slot it takes). */
+static void empty_stripe(pacing_ctx *ctx, pc_stripe *s, uint32_t n_new)
+{
+    if (s->used < 64 || s->used < (s->index_mask + 1) / 16) {
+        while (s->lru_head != NONE32) /* few users: one by one */
+            pc_user_drop(ctx, s, &s->slots[s->lru_head], DROP_EVICT);
+        return;
+    }
+    uint32_t wipe = s->used > n_new ? s->used - n_new : 0; /* not reused */
+    uint32_t k = s->lru_head;
+    for (uint32_t n = 0; k != NONE32; n++) {
+        pc_user *u = &s->slots[k];
+        uint32_t older = u->lru_next;
+        if (n < wipe)
+            memset(u, 0, sizeof *u);
+        u->lru_next = s->free_head;
+        s->free_head = k;
+        k = older;
+    }
+    memset(s->index, 0, sizeof(uint32_t) * ((size_t)s->index_mask + 1));
+    s->used = 0;
+    s->lru_head = s->lru_tail = NONE32;
+}
+
 /* Replace the state; cannot fail. Caller made sure nobody else runs. */
 static void commit(pacing_ctx *ctx, const staged *sg)
 {
     for (uint32_t i = 0; i < ctx->n_stripes; i++) {
         pc_stripe *s = &ctx->stripes[i];
         const staged_stripe *ss = &sg->stripes[i];
-        /* empty the stripe */
-        while (s->lru_head != NONE32)
-            pc_user_drop(ctx, s, &s->slots[s->lru_head], DROP_EVICT);
+        empty_stripe(ctx, s, ss->n_users);
         memset(s->pend, 0, sizeof(pc_pending) * s->n_pend);
         s->pend_used = 0;
         s->pend_head = s->pend_tail = 0;
@@ -883,16 +922,6 @@ static void commit(pacing_ctx *ctx, const staged *sg)
         h->total_events += h->events[i];
     }
     atomic_store_explicit(&ctx->rejected, sg->rejected, memory_order_relaxed);
-}
-
-/* pc_alloc without the zeroing, through the same allocator hooks and byte
- * count (pc_free frees it): for buffers that are filled before use. */
-static void *alloc_raw(pacing_ctx *ctx, size_t size)
-{
-    void *p = ctx->alloc.alloc(ctx->alloc.opaque, size);
-    if (p)
-        atomic_fetch_add_explicit(&ctx->bytes, size, memory_order_relaxed);
-    return p;
 }
 
 /* Check and apply a whole snapshot held in memory. */

@@ -130,7 +130,7 @@ int main(int argc, char **argv)
     c[HEADER + 10] ^= 0x5a;
     put("bad-flipped-body", c, basic.len);
     memcpy(c, basic.data, basic.len);
-    fx_put32(c + 8, 2); /* format version 2, header checksum fixed */
+    fx_put32(c + 8, 1); /* format version 1 (before compact users), header checksum fixed */
     fx_put32(c + 60, (uint32_t)crc32(0, c, 60));
     put("bad-version", c, basic.len);
     memcpy(c, basic.data, basic.len);

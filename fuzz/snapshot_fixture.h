@@ -296,7 +296,7 @@ static FX_UNUSED int fx_build(pacing_ctx **out, const pacing_allocator *alloc, i
  * up as a clear start-up failure rather than a silently useless fuzzer.
  *
  *   header  64 bytes (magic, version, ..., CRC32 of bytes 0..59 at 60)
- *   body    zlib stream of the payload
+ *   body    raw deflate stream (RFC 1951) of the payload
  *   trailer 32 bytes: u64 payload length, u64 compressed length,
  *           u32 CRC32 of the payload, u32 CRC32 of the body, u32 0,
  *           u32 CRC32 of trailer bytes 0..27 */
@@ -340,16 +340,30 @@ static FX_UNUSED void fx_trailer_fix(unsigned char t[FX_SNAP_TRAILER])
 }
 
 /* A whole file: header (FX_SNAP_HEADER bytes of a valid snapshot of the
- * same configuration) + zlib(payload) + trailer, in a malloc'd buffer. */
+ * same configuration) + raw deflate(payload) + trailer, in a malloc'd
+ * buffer. */
 static FX_UNUSED unsigned char *fx_wrap(const unsigned char *header, const void *payload,
                                         size_t plen, size_t *len)
 {
-    uLongf clen = compressBound((uLong)plen);
+    uLong clen = compressBound((uLong)plen) + 16;
     unsigned char *out = malloc(FX_SNAP_HEADER + clen + FX_SNAP_TRAILER);
     if (!out)
         return NULL;
     unsigned char *body = out + FX_SNAP_HEADER;
-    if (compress2(body, &clen, payload, (uLong)plen, 1) != Z_OK) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(out);
+        return NULL;
+    }
+    z.next_in = (Bytef *)(uintptr_t)payload;
+    z.avail_in = (uInt)plen;
+    z.next_out = body;
+    z.avail_out = (uInt)clen;
+    int zr = deflate(&z, Z_FINISH);
+    clen = z.total_out;
+    deflateEnd(&z);
+    if (zr != Z_STREAM_END) {
         free(out);
         return NULL;
     }
@@ -366,16 +380,29 @@ static FX_UNUSED unsigned char *fx_unwrap(const unsigned char *file, size_t len,
     if (len < FX_SNAP_HEADER + FX_SNAP_TRAILER)
         return NULL;
     const unsigned char *t = file + len - FX_SNAP_TRAILER;
-    uLongf n = (uLongf)fx_get64(t);
+    uint64_t n = fx_get64(t);
     unsigned char *p = malloc(n ? n : 1);
     if (!p)
         return NULL;
-    if (uncompress(p, &n, file + FX_SNAP_HEADER,
-                   len - FX_SNAP_HEADER - FX_SNAP_TRAILER) != Z_OK) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, -15) != Z_OK) {
         free(p);
         return NULL;
     }
-    *plen = n;
+    z.next_in = (Bytef *)(uintptr_t)(file + FX_SNAP_HEADER);
+    z.avail_in = (uInt)(len - FX_SNAP_HEADER - FX_SNAP_TRAILER);
+    z.next_out = p;
+    z.avail_out = (uInt)n;
+    int zr = inflate(&z, Z_FINISH);
+    uint64_t got = z.total_out;
+    uInt left = z.avail_in;
+    inflateEnd(&z);
+    if (zr != Z_STREAM_END || left != 0 || got != n) {
+        free(p);
+        return NULL;
+    }
+    *plen = (size_t)n;
     return p;
 }
 

@@ -3,14 +3,23 @@
  *   header   64 bytes: magic "PACINGSN", format version, flags, record
  *            sizes, the configuration hash and a secret fingerprint, and
  *            a CRC32 of the header
- *   body     one zlib stream of the payload
+ *   body     one raw deflate stream (RFC 1951, no zlib wrapper) of the
+ *            payload; users are stored compactly (below)
  *   trailer  32 bytes: payload length, compressed length, CRC32 of the
  *            payload, CRC32 of the compressed body, 4 reserved bytes, CRC32
  *            of the trailer
  *
  * Saving streams stripe by stripe through deflate, each stripe under its
  * lock. Loading reads everything, inflates, checks every record, and only
- * then replaces the context's state, which cannot fail by then. */
+ * then replaces the context's state, which cannot fail by then.
+ *
+ * A user record is written as its difference from the previous record of
+ * the stripe: the record is an array of 64-bit words, XORed with the
+ * previous one's words (the first with zeros); a bit mask of the nonzero
+ * words follows, then for each such word a byte mask of its nonzero bytes
+ * and those bytes. Consecutive users share most words (zeros, -1 times,
+ * close timestamps, equal flags), so a 640-byte record takes ~90 bytes and
+ * deflate has little left to do: the writer stores (level 0). */
 #include "internal.h"
 #include "point.h"
 
@@ -26,7 +35,8 @@
 #include <zlib.h>
 
 #define SNAP_MAGIC "PACINGSN"
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u
+#define SNAP_LEVEL 0 /* deflate level of the writer (readers take any) */
 #define HEADER_SIZE 64
 #define TRAILER_SIZE 32
 #define MAX_ZLIB_RATIO 1100 /* deflate cannot expand more than ~1032:1 */
@@ -35,6 +45,108 @@
 /* ---- little-endian helpers (the payload is in host order, checked to be
  * little-endian at build time below) ---- */
 _Static_assert(sizeof(double) == 8, "IEEE 754 doubles");
+_Static_assert(sizeof(pc_user) % 8 == 0, "a user record is whole 64-bit words");
+
+/* ---- the compact user record ---- */
+#define UW (sizeof(pc_user) / 8)        /* words in a record */
+#define UMASK ((UW + 7) / 8)            /* bytes of the word mask */
+#define UMAX (UMASK + 9 * UW)           /* the longest encoded record */
+
+typedef union {
+    pc_user u;
+    uint64_t w[UW];
+} user_words;
+
+/* The record as it is encoded: the fields rebuilt on load zeroed. */
+static void user_canon(user_words *r, const pc_user *u)
+{
+    memcpy(r, u, sizeof *r);
+    r->u.lru_prev = 0;
+    r->u.lru_next = 0;
+    r->u.pending_head = 0;
+}
+
+/* Encode cur as its difference from prev (both canonical) at o; returns
+ * the end. o has room for UMAX bytes (+ 8 of slack). */
+static uint8_t *enc_user(uint8_t *o, const uint64_t *cur, const uint64_t *prev)
+{
+    uint8_t *mask = o;
+    memset(mask, 0, UMASK);
+    o += UMASK;
+    for (size_t i = 0; i < UW; i++) {
+        uint64_t x = cur[i] ^ prev[i];
+        if (!x)
+            continue;
+        mask[i / 8] |= (uint8_t)(1u << (i % 8));
+        uint8_t *bm = o++;
+        unsigned m = 0;
+        for (unsigned j = 0; j < 8; j++) {
+            uint8_t b = (uint8_t)(x >> (8 * j));
+            *o = b;
+            o += b != 0;
+            m |= (unsigned)(b != 0) << j;
+        }
+        *bm = (uint8_t)m;
+    }
+    return o;
+}
+
+static const uint8_t popcount8[256] = {
+#define B2(n) n, n + 1, n + 1, n + 2
+#define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
+#define B6(n) B4(n), B4(n + 1), B4(n + 1), B4(n + 2)
+    B6(0), B6(1), B6(1), B6(2)
+#undef B2
+#undef B4
+#undef B6
+};
+
+/* Decode one record from p (at most end) into w, which holds the previous
+ * record of the stripe (zeros before the first) and gets this one. NULL if
+ * the encoding is bad: truncated, a mask bit past the last word, a word or
+ * a byte marked nonzero that is zero (the encoding is canonical). */
+static const uint8_t *dec_user(const uint8_t *p, const uint8_t *end, uint64_t *w)
+{
+    if ((size_t)(end - p) < UMASK)
+        return NULL;
+    const uint8_t *mask = p;
+    p += UMASK;
+    if (UW % 8 && (mask[UMASK - 1] >> (UW % 8)))
+        return NULL;
+    for (size_t base = 0; base < UMASK; base += 8) {
+        uint64_t bits = 0;
+        size_t nb = UMASK - base < 8 ? UMASK - base : 8;
+        for (size_t b = 0; b < nb; b++)
+            bits |= (uint64_t)mask[base + b] << (8 * b);
+        while (bits) {
+            size_t i = 8 * base + (size_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (p == end)
+                return NULL;
+            unsigned m = *p++;
+            if (m == 0 || (size_t)(end - p) < popcount8[m])
+                return NULL;
+            uint64_t x;
+            if (m == 0xFF) {
+                memcpy(&x, p, 8); /* little-endian host */
+                p += 8;
+                if ((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL)
+                    return NULL; /* a zero byte */
+            } else {
+                x = 0;
+                while (m) {
+                    unsigned j = (unsigned)__builtin_ctz(m);
+                    m &= m - 1;
+                    if (*p == 0)
+                        return NULL;
+                    x |= (uint64_t)*p++ << (8 * j);
+                }
+            }
+            w[i] ^= x;
+        }
+    }
+    return p;
+}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -142,12 +254,16 @@ static uint64_t secret_check(const pacing_ctx *ctx)
 
 /* ---- writing ---- */
 
+#define STAGE (1u << 18) /* payload bytes gathered before deflate */
+
 typedef struct {
     pacing_ctx *ctx;
     pacing_write_fn write;
     void *opaque;
     z_stream z;
     uint8_t out[1 << 16];
+    uint8_t stage[STAGE + UMAX + 8]; /* + room for one record and slack */
+    size_t staged;
     uint64_t payload_len, compressed_len;
     uint32_t crc, zcrc;
     int failed; /* a status */
@@ -172,11 +288,9 @@ static int w_flush(writer *w, int flush)
     return PACING_OK;
 }
 
-static void w_put(writer *w, const void *data, size_t len)
+/* Payload bytes to the checksum and deflate. */
+static void w_deflate(writer *w, const uint8_t *p, size_t len)
 {
-    if (w->failed || len == 0)
-        return;
-    const uint8_t *p = data;
     while (len > 0 && !w->failed) {
         uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
         w->crc = (uint32_t)crc32(w->crc, p, chunk);
@@ -188,6 +302,40 @@ static void w_put(writer *w, const void *data, size_t len)
         p += chunk;
         len -= chunk;
     }
+}
+
+static void w_stage_flush(writer *w)
+{
+    w_deflate(w, w->stage, w->staged);
+    w->staged = 0;
+}
+
+static void w_put(writer *w, const void *data, size_t len)
+{
+    if (w->failed || len == 0)
+        return;
+    if (w->staged + len > STAGE)
+        w_stage_flush(w);
+    if (len >= STAGE) {
+        w_deflate(w, data, len);
+        return;
+    }
+    memcpy(w->stage + w->staged, data, len);
+    w->staged += len;
+}
+
+/* A user record, compactly (prev: the stripe's previous record). */
+static void w_user(writer *w, user_words *prev, const pc_user *u)
+{
+    if (w->failed)
+        return;
+    if (w->staged + UMAX > STAGE)
+        w_stage_flush(w);
+    user_words cur;
+    user_canon(&cur, u);
+    uint8_t *end = enc_user(w->stage + w->staged, cur.w, prev->w);
+    w->staged = (size_t)(end - w->stage);
+    *prev = cur;
 }
 
 static void w_u32(writer *w, uint32_t v)
@@ -220,7 +368,7 @@ static void make_header(const pacing_ctx *ctx, uint8_t h[HEADER_SIZE])
 }
 
 /* Payload:
- *   per stripe: u32 n_users, users[n] (pc_user records),
+ *   per stripe: u32 n_users, users[n] (compact pc_user records),
  *               u32 n_pending, per pending: u32 slot, pc_pending record,
  *               u32 seq, stats (pc_stripe_stats)
  *   per point:  rng (32 bytes), decisions[k], rewards[k], last_update[k],
@@ -235,8 +383,10 @@ static int write_payload(writer *w)
         pc_stripe *s = &ctx->stripes[i];
         pc_lock(ctx, s);
         w_u32(w, s->used);
+        user_words prev;
+        memset(&prev, 0, sizeof prev);
         for (uint32_t k = s->lru_tail; k != NONE32 && !w->failed; k = s->slots[k].lru_prev)
-            w_put(w, &s->slots[k], sizeof(pc_user)); /* oldest first */
+            w_user(w, &prev, &s->slots[k]); /* oldest first */
         w_u32(w, s->pend_used);
         for (uint32_t k = 0; k < s->n_pend; k++)
             if (s->pend[k].id != 0) {
@@ -272,6 +422,7 @@ static int write_payload(writer *w)
     if (!(ctx->flags & PACING_OPT_SINGLE_THREAD))
         pthread_rwlock_unlock(&h->lock);
     w_u64(w, atomic_load_explicit(&ctx->rejected, memory_order_relaxed));
+    w_stage_flush(w);
     return w->failed;
 }
 
@@ -282,7 +433,7 @@ PACING_API int pacing_snapshot_write(pacing_ctx *ctx, pacing_write_fn write,
         return pc_fail(ctx, PACING_E_NULL, "snapshot_write: NULL argument");
     if (!little_endian())
         return pc_fail(ctx, PACING_E_IO, "snapshot_write: big-endian hosts are "
-                       "not supported by format version 1");
+                       "not supported by format version 2");
     writer *w = pc_alloc(ctx, sizeof *w);
     if (!w)
         return pc_fail(ctx, PACING_E_NOMEM, "snapshot_write: out of memory");
@@ -290,7 +441,7 @@ PACING_API int pacing_snapshot_write(pacing_ctx *ctx, pacing_write_fn write,
     w->write = write;
     w->opaque = opaque;
     w->crc = w->zcrc = (uint32_t)crc32(0, NULL, 0);
-    if (deflateInit(&w->z, 1) != Z_OK) {
+    if (deflateInit2(&w->z, SNAP_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         pc_free(ctx, w, sizeof *w);
         return pc_fail(ctx, PACING_E_NOMEM, "snapshot_write: deflateInit failed");
     }
@@ -491,7 +642,7 @@ static bool pending_ok(const pacing_ctx *ctx, const pc_stripe *s, uint32_t si,
 
 /* Where each stripe's records start in the payload, found by the check. */
 typedef struct {
-    const uint8_t *users;
+    const uint8_t *users; /* the compact records */
     uint32_t n_users;
     const uint8_t *pend;
     uint32_t n_pend;
@@ -503,6 +654,7 @@ typedef struct {
     staged_stripe *stripes;
     const uint8_t *points;  /* point records */
     const uint8_t *hazard;  /* hazard arrays */
+    const uint8_t *end;     /* the payload's end */
     uint64_t rejected;
 } staged;
 
@@ -511,37 +663,35 @@ static int corrupt(const pacing_ctx *ctx, const char *what)
     return pc_fail(ctx, PACING_E_CORRUPT, "snapshot: %s", what);
 }
 
-/* Heapsort: O(n log n) whatever the data (a crafted snapshot cannot make
- * it quadratic), in place, no allocation. */
-static void sift_down(uint64_t *a, size_t i, size_t n)
+/* pc_alloc without the zeroing, through the same allocator hooks and byte
+ * count (pc_free frees it): for buffers that are filled before use. */
+static void *alloc_raw(pacing_ctx *ctx, size_t size)
 {
-    uint64_t v = a[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && a[c + 1] > a[c])
-            c++;
-        if (a[c] <= v)
-            break;
-        a[i] = a[c];
-        i = c;
-    }
-    a[i] = v;
+    void *p = ctx->alloc.alloc(ctx->alloc.opaque, size);
+    if (p)
+        atomic_fetch_add_explicit(&ctx->bytes, size, memory_order_relaxed);
+    return p;
 }
 
-/* Whether a[0..n) holds a value twice; sorts a. */
-static bool has_duplicate(uint64_t *a, size_t n)
+
+/* Whether a[0..n) holds a value twice; sorts a, using tmp (n values).
+ * LSD radix sort, 8 passes of 8 bits: O(n) whatever the data (a crafted
+ * snapshot cannot make it slow), no branch on the keys. */
+static bool has_duplicate(uint64_t *a, uint64_t *tmp, size_t n)
 {
     if (n < 2)
         return false;
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(a, i, n);
-    for (size_t end = n - 1; end > 0; end--) {
-        uint64_t t = a[0];
-        a[0] = a[end];
-        a[end] = t;
-        sift_down(a, 0, end);
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((a[i] >> shift) & 0xFF) + 1]++;
+        if (count[((a[0] >> shift) & 0xFF) + 1] == n)
+            continue; /* all keys share this byte */
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(a[i] >> shift) & 0xFF]++] = a[i];
+        memcpy(a, tmp, sizeof *a * n);
     }
     for (size_t i = 1; i < n; i++)
         if (a[i] == a[i - 1])
@@ -556,33 +706,38 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
         pc_stripe *s = &ctx->stripes[i];
         staged_stripe *ss = &sg->stripes[i];
         if (!take32(&c, &ss->n_users) || ss->n_users > s->n_slots ||
-            c.left / sizeof(pc_user) < ss->n_users)
+            c.left / UMASK < ss->n_users)
             return corrupt(ctx, "bad user count");
         ss->users = c.p;
         /* Duplicates: the pseudonyms are collected and sorted. The error
          * reported is the one of the first bad record in order, as if each
          * record were compared with the ones before it: at a bad record,
          * the records before it are searched for a duplicate first. */
-        size_t kbytes = sizeof(uint64_t) * ss->n_users;
+        size_t kbytes = 2 * sizeof(uint64_t) * ss->n_users; /* keys, scratch */
         uint64_t *keys = NULL;
-        if (ss->n_users > 1 && !(keys = pc_alloc(ctx, kbytes)))
+        if (ss->n_users > 1 && !(keys = alloc_raw(ctx, kbytes)))
             return pc_fail(ctx, PACING_E_NOMEM, "snapshot: out of memory");
+        user_words u;
+        memset(&u, 0, sizeof u);
+        const uint8_t *end = c.p + c.left;
         for (uint32_t k = 0; k < ss->n_users; k++) {
-            pc_user u;
-            take(&c, &u, sizeof u);
-            const char *bad = !user_ok(ctx, &u) ? "bad user record"
-                              : pc_stripe_of(ctx, u.pseudo) != s
+            const uint8_t *next = dec_user(c.p, end, u.w);
+            const char *bad = !next                  ? "bad user record encoding"
+                              : !user_ok(ctx, &u.u) ? "bad user record"
+                              : pc_stripe_of(ctx, u.u.pseudo) != s
                                   ? "user in the wrong stripe"
                                   : NULL;
             if (bad) {
-                bool dup = keys && has_duplicate(keys, k);
+                bool dup = keys && has_duplicate(keys, keys + ss->n_users, k);
                 pc_free(ctx, keys, kbytes);
                 return corrupt(ctx, dup ? "duplicate user" : bad);
             }
+            c.left -= (size_t)(next - c.p);
+            c.p = next;
             if (keys)
-                keys[k] = u.pseudo;
+                keys[k] = u.u.pseudo;
         }
-        bool dup = keys && has_duplicate(keys, ss->n_users);
+        bool dup = keys && has_duplicate(keys, keys + ss->n_users, ss->n_users);
         pc_free(ctx, keys, kbytes);
         if (dup)
             return corrupt(ctx, "duplicate user");
@@ -664,26 +819,54 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
     return PACING_OK;
 }
 
+/* Drop every user of s, as pc_user_drop(DROP_EVICT) from the LRU head
+ * would (the caller clears the pending decisions): the same free list,
+ * index and slots, without the index's backward shifts one user at a time.
+ * The n_new slots the caller takes next from the free list are not wiped
+ * (pc_user_get wipes the slot it takes). */
+static void empty_stripe(pacing_ctx *ctx, pc_stripe *s, uint32_t n_new)
+{
+    if (s->used < 64 || s->used < (s->index_mask + 1) / 16) {
+        while (s->lru_head != NONE32) /* few users: one by one */
+            pc_user_drop(ctx, s, &s->slots[s->lru_head], DROP_EVICT);
+        return;
+    }
+    uint32_t wipe = s->used > n_new ? s->used - n_new : 0; /* not reused */
+    uint32_t k = s->lru_head;
+    for (uint32_t n = 0; k != NONE32; n++) {
+        pc_user *u = &s->slots[k];
+        uint32_t older = u->lru_next;
+        if (n < wipe)
+            memset(u, 0, sizeof *u);
+        u->lru_next = s->free_head;
+        s->free_head = k;
+        k = older;
+    }
+    memset(s->index, 0, sizeof(uint32_t) * ((size_t)s->index_mask + 1));
+    s->used = 0;
+    s->lru_head = s->lru_tail = NONE32;
+}
+
 /* Replace the state; cannot fail. Caller made sure nobody else runs. */
 static void commit(pacing_ctx *ctx, const staged *sg)
 {
     for (uint32_t i = 0; i < ctx->n_stripes; i++) {
         pc_stripe *s = &ctx->stripes[i];
         const staged_stripe *ss = &sg->stripes[i];
-        /* empty the stripe */
-        while (s->lru_head != NONE32)
-            pc_user_drop(ctx, s, &s->slots[s->lru_head], DROP_EVICT);
+        empty_stripe(ctx, s, ss->n_users);
         memset(s->pend, 0, sizeof(pc_pending) * s->n_pend);
         s->pend_used = 0;
         s->pend_head = s->pend_tail = 0;
         /* users, oldest first, so the LRU order comes back */
+        user_words rec;
+        memset(&rec, 0, sizeof rec);
+        const uint8_t *up = ss->users;
         for (uint32_t k = 0; k < ss->n_users; k++) {
-            pc_user rec;
-            memcpy(&rec, ss->users + (size_t)k * sizeof rec, sizeof rec);
+            up = dec_user(up, sg->end, rec.w); /* checked: cannot fail */
             bool created;
-            pc_user *u = pc_user_get(ctx, s, rec.pseudo, rec.last_seen_ms, &created);
+            pc_user *u = pc_user_get(ctx, s, rec.u.pseudo, rec.u.last_seen_ms, &created);
             uint32_t prev = u->lru_prev, next = u->lru_next;
-            *u = rec;
+            memcpy(u, &rec, sizeof *u);
             u->lru_prev = prev;
             u->lru_next = next;
             u->pending_head = NONE32;
@@ -752,7 +935,9 @@ static int load_bytes(pacing_ctx *ctx, const uint8_t *buf, size_t len)
         return corrupt(ctx, "header checksum mismatch");
     if (get32(buf + 8) != SNAP_VERSION)
         return pc_fail(ctx, PACING_E_VERSION,
-                       "snapshot: format version %u, this library reads %u",
+                       "snapshot: format version %u, this library reads only "
+                       "version %u (no conversion: start from an empty state, "
+                       "or load it with the library that wrote it)",
                        get32(buf + 8), SNAP_VERSION);
     for (int i = 48; i < 60; i++)
         if (buf[i] != 0)
@@ -785,14 +970,14 @@ static int load_bytes(pacing_ctx *ctx, const uint8_t *buf, size_t len)
     }
     if (zcrc != get32(t + 20))
         return corrupt(ctx, "compressed body checksum mismatch");
-    uint8_t *payload = pc_alloc(ctx, plen ? plen : 1);
+    uint8_t *payload = alloc_raw(ctx, plen ? plen : 1); /* inflate fills it */
     if (!payload)
         return pc_fail(ctx, PACING_E_NOMEM, "snapshot: out of memory (%llu bytes)",
                        (unsigned long long)plen);
     z_stream z;
     memset(&z, 0, sizeof z);
     int rc = PACING_OK;
-    if (inflateInit(&z) != Z_OK) {
+    if (inflateInit2(&z, -15) != Z_OK) {
         pc_free(ctx, payload, plen ? plen : 1);
         return pc_fail(ctx, PACING_E_NOMEM, "snapshot: inflateInit failed");
     }
@@ -836,6 +1021,7 @@ static int load_bytes(pacing_ctx *ctx, const uint8_t *buf, size_t len)
             rc = pc_fail(ctx, PACING_E_NOMEM, "snapshot: out of memory");
         } else {
             cursor c = {payload, (size_t)plen};
+            sg.end = payload + plen;
             rc = check_payload(ctx, c, &sg);
             if (rc == PACING_OK)
                 commit(ctx, &sg);
@@ -846,14 +1032,12 @@ static int load_bytes(pacing_ctx *ctx, const uint8_t *buf, size_t len)
     return rc;
 }
 
-/* Read everything from a callback into a growing buffer. */
-PACING_API int pacing_snapshot_read(pacing_ctx *ctx, pacing_read_fn read,
-                                    void *opaque)
+/* Read everything from a callback into a buffer of `hint` + 1 bytes that
+ * grows (doubling) if the input is longer; then check and apply it. */
+static int read_all(pacing_ctx *ctx, pacing_read_fn read, void *opaque, size_t hint)
 {
-    if (!ctx || !read)
-        return pc_fail(ctx, PACING_E_NULL, "snapshot_read: NULL argument");
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = pc_alloc(ctx, cap);
+    size_t cap = hint + 1, len = 0;
+    uint8_t *buf = alloc_raw(ctx, cap);
     if (!buf)
         return pc_fail(ctx, PACING_E_NOMEM, "snapshot_read: out of memory");
     for (;;) {
@@ -862,7 +1046,7 @@ PACING_API int pacing_snapshot_read(pacing_ctx *ctx, pacing_read_fn read,
                 pc_free(ctx, buf, cap);
                 return corrupt(ctx, "larger than any snapshot");
             }
-            uint8_t *nb = pc_alloc(ctx, cap * 2);
+            uint8_t *nb = alloc_raw(ctx, cap * 2);
             if (!nb) {
                 pc_free(ctx, buf, cap);
                 return pc_fail(ctx, PACING_E_NOMEM, "snapshot_read: out of memory");
@@ -886,6 +1070,14 @@ PACING_API int pacing_snapshot_read(pacing_ctx *ctx, pacing_read_fn read,
     return rc;
 }
 
+PACING_API int pacing_snapshot_read(pacing_ctx *ctx, pacing_read_fn read,
+                                    void *opaque)
+{
+    if (!ctx || !read)
+        return pc_fail(ctx, PACING_E_NULL, "snapshot_read: NULL argument");
+    return read_all(ctx, read, opaque, (1u << 16) - 1);
+}
+
 static long fd_read(void *opaque, void *buf, size_t len)
 {
     int fd = *(int *)opaque;
@@ -905,7 +1097,14 @@ PACING_API int pacing_snapshot_load(pacing_ctx *ctx, const char *path)
     if (fd < 0)
         return pc_fail(ctx, PACING_E_IO, "snapshot_load: cannot open %s: %s", path,
                        strerror(errno));
-    int rc = pacing_snapshot_read(ctx, fd_read, &fd);
+    /* a regular file's size is known: one buffer of that size (+1 to see
+     * the end), growing only if the file grows meanwhile */
+    struct stat st;
+    size_t hint = (1u << 16) - 1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uint64_t)st.st_size <= MAX_SNAPSHOT)
+        hint = (size_t)st.st_size;
+    int rc = read_all(ctx, fd_read, &fd, hint);
     close(fd);
     return rc;
 }

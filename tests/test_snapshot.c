@@ -30,6 +30,7 @@
 
 #include "internal.h"
 #include "point.h"
+#include "snap_codec.h"
 
 #define HEADER_SIZE 64
 #define TRAILER_SIZE 32
@@ -66,7 +67,7 @@ static void release(pacing_ctx *ctx)
 }
 
 /* Buffers freed by the teardown. */
-#define MAX_BUFS 64
+#define MAX_BUFS 256
 static void *bufs[MAX_BUFS];
 
 static void *keep(void *p)
@@ -318,7 +319,8 @@ static void fix_trailer_crc(uint8_t *s, size_t len)
     wr32(t + 28, (uint32_t)crc32(0, t, 28));
 }
 
-/* The decompressed payload of a snapshot (kept until teardown). */
+/* The decompressed payload of a snapshot with its users expanded to whole
+ * records (tests/snap_codec.h; kept until teardown). */
 static uint8_t *payload_of(const uint8_t *s, size_t len, size_t *plen)
 {
     assert_true(len >= HEADER_SIZE + TRAILER_SIZE);
@@ -327,22 +329,24 @@ static uint8_t *payload_of(const uint8_t *s, size_t len, size_t *plen)
     assert_int_equal(cl, len - HEADER_SIZE - TRAILER_SIZE);
     uint8_t *out = keep(malloc(pl ? pl : 1));
     uLongf dl = (uLongf)pl;
-    assert_int_equal(uncompress(out, &dl, s + HEADER_SIZE, (uLong)cl), Z_OK);
+    assert_int_equal(raw_inflate(out, &dl, s + HEADER_SIZE, (uLong)cl), Z_OK);
     assert_int_equal(dl, pl);
     assert_int_equal(crc32(0, out, (uInt)pl), rd32(t + 16));
-    *plen = (size_t)pl;
-    return out;
+    return keep(snap_expand(rd32(s + 40), out, (size_t)pl, plen));
 }
 
-/* A well-formed snapshot around a (modified) payload: the original header,
- * a new zlib body, a trailer with correct lengths and checksums. */
-static uint8_t *rebuild(const uint8_t *orig, const uint8_t *payload, size_t plen,
+/* A well-formed snapshot around a (modified) expanded payload: the
+ * original header, the users compacted again, a new raw deflate body, a
+ * trailer with correct lengths and checksums. */
+static uint8_t *rebuild(const uint8_t *orig, const uint8_t *xpayload, size_t xlen,
                         size_t *len)
 {
-    uLongf cl = compressBound((uLong)plen);
+    size_t plen;
+    uint8_t *payload = keep(snap_compact(rd32(orig + 40), xpayload, xlen, &plen));
+    uLongf cl = raw_bound((uLong)plen);
     uint8_t *s = keep(malloc(HEADER_SIZE + cl + TRAILER_SIZE));
     memcpy(s, orig, HEADER_SIZE);
-    assert_int_equal(compress2(s + HEADER_SIZE, &cl, payload, (uLong)plen, 6), Z_OK);
+    assert_int_equal(raw_deflate(s + HEADER_SIZE, &cl, payload, (uLong)plen, 6), Z_OK);
     uint8_t *t = s + HEADER_SIZE + cl;
     wr64(t, plen);
     wr64(t + 8, cl);
@@ -959,7 +963,7 @@ static void test_round_trip(void **state)
     assert_int_equal(mlen, flen);
     assert_memory_equal(mem, file, mlen);
     assert_memory_equal(mem, "PACINGSN", 8);
-    assert_int_equal(rd32(mem + 8), 1);
+    assert_int_equal(rd32(mem + 8), 2);
 
     pacing_ctx *b = build(V_BASE);
     expect_load_ok(b, pacing_snapshot_load(b, path), "load from a path");
@@ -1175,8 +1179,8 @@ static int same_payload(const uint8_t *a, size_t alen, const uint8_t *b, size_t 
     uint8_t *x = malloc(pa + 1), *y = malloc(pa + 1);
     uLongf xl = pa + 1, yl = pa + 1;
     int same = x && y &&
-               uncompress(x, &xl, a + HEADER_SIZE, (uLong)(alen - HEADER_SIZE - TRAILER_SIZE)) == Z_OK &&
-               uncompress(y, &yl, b + HEADER_SIZE, (uLong)(blen - HEADER_SIZE - TRAILER_SIZE)) == Z_OK &&
+               raw_inflate(x, &xl, a + HEADER_SIZE, (uLong)(alen - HEADER_SIZE - TRAILER_SIZE)) == Z_OK &&
+               raw_inflate(y, &yl, b + HEADER_SIZE, (uLong)(blen - HEADER_SIZE - TRAILER_SIZE)) == Z_OK &&
                xl == yl && memcmp(x, y, xl) == 0;
     free(x);
     free(y);
@@ -1305,8 +1309,9 @@ static void test_damaged_inputs(void **state)
     memcpy(bad, s, len);
     memcpy(bad, "GIF89a\0\0", 8);
     try_file(&e, bad, len, PACING_E_CORRUPT, "not a snapshot at all");
-    const uint32_t versions[] = {0, 2, 0x100, UINT32_MAX};
-    for (int i = 0; i < 4; i++) {
+    /* 1: the format before compact user records */
+    const uint32_t versions[] = {0, 1, 3, 0x100, UINT32_MAX};
+    for (int i = 0; i < 5; i++) {
         memcpy(bad, s, len);
         wr32(bad + 8, versions[i]);
         fix_header_crc(bad);
@@ -1314,8 +1319,8 @@ static void test_damaged_inputs(void **state)
         try_mem(&e, bad, len, PACING_E_VERSION, what);
     }
     memcpy(bad, s, len);
-    wr32(bad + 8, 2);
-    try_mem(&e, bad, len, PACING_E_CORRUPT, "version 2, header CRC not fixed");
+    wr32(bad + 8, 3);
+    try_mem(&e, bad, len, PACING_E_CORRUPT, "version 3, header CRC not fixed");
     memcpy(bad, s, len);
     wr32(bad + 12, 1);
     fix_header_crc(bad);

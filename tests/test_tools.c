@@ -516,7 +516,7 @@ static void test_inspect(void **state)
     assert_int_equal(run(&out, 0, "inspect %s", snap), 0);
     assert_non_null(strstr(out, "snapshot:\n"));
     assert_non_null(strstr(out, "  magic: ok\n"));
-    assert_non_null(strstr(out, "  format_version: 1\n"));
+    assert_non_null(strstr(out, "  format_version: 2\n"));
     assert_non_null(strstr(out, "  header_crc: ok\n"));
     assert_non_null(strstr(out, "  trailer_crc: ok\n"));
     assert_non_null(strstr(out, "  body_crc: ok\n"));

@@ -1,7 +1,7 @@
 /* pacing inspect: a snapshot as YAML, for audits.
  *
  * Without --config only the container is read, by this file itself (the
- * layout of format version 1, lib/snapshot.c): the 64-byte header (magic
+ * layout of format version 2, lib/snapshot.c): the 64-byte header (magic
  * "PACINGSN", format version, flags, record sizes, configuration hash,
  * secret fingerprint, stripes, points, header CRC32), the 32-byte trailer
  * (payload and compressed lengths, their CRC32s, trailer CRC32), whether
@@ -125,7 +125,7 @@ static int inflate_check(const uint8_t *body, uint64_t clen, uint64_t *out_len,
 {
     z_stream z;
     memset(&z, 0, sizeof z);
-    if (inflateInit(&z) != Z_OK)
+    if (inflateInit2(&z, -15) != Z_OK) /* a raw deflate stream */
         return 0;
     static uint8_t buf[1 << 16];
     uLong c = crc32(0, NULL, 0);
@@ -248,10 +248,10 @@ static int print_container(const char *path, const uint8_t *b, size_t len)
         valid = 0;
         problem = "header checksum mismatch";
     }
-    if (version != 1) {
+    if (version != 2) {
         valid = 0;
         if (!problem)
-            problem = "a format version this tool does not read (it reads 1)";
+            problem = "a format version this tool does not read (it reads 2)";
     }
     const uint8_t *t = b + len - TRAILER;
     int tcrc = get32(t + 28) == crc(t, 28) && get32(t + 24) == 0;

@@ -244,6 +244,14 @@ pc_user *pc_user_find(pc_stripe *s, uint64_t pseudo);
 pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
                      int64_t now, bool *created);
 void pc_user_touch(pc_stripe *s, pc_user *u);
+/* Put a checked record, whose pseudonym s does not hold, into a free slot
+ * of s as its most recent user (no pending chain). Caller holds the lock
+ * and made sure a slot is free. */
+pc_user *pc_user_insert(pc_stripe *s, const pc_user *rec);
+/* Drop every user of s as evictions from the LRU head would (the caller
+ * clears the pending decisions); the n_new slots the caller fills next
+ * with pc_user_insert, which overwrites them, are not wiped. */
+void pc_users_clear(pacing_ctx *ctx, pc_stripe *s, uint32_t n_new);
 bool pc_user_expired(const pacing_ctx *ctx, const pc_user *u, int64_t now);
 
 pc_stripe *pc_stripe_of(pacing_ctx *ctx, uint64_t pseudo);

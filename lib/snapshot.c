@@ -819,41 +819,13 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
     return PACING_OK;
 }
 
-/* Drop every user of s, as pc_user_drop(DROP_EVICT) from the LRU head
- * would (the caller clears the pending decisions): the same free list,
- * index and slots, without the index's backward shifts one user at a time.
- * The n_new slots the caller takes next from the free list are not wiped
- * (pc_user_get wipes the slot it takes). */
-static void empty_stripe(pacing_ctx *ctx, pc_stripe *s, uint32_t n_new)
-{
-    if (s->used < 64 || s->used < (s->index_mask + 1) / 16) {
-        while (s->lru_head != NONE32) /* few users: one by one */
-            pc_user_drop(ctx, s, &s->slots[s->lru_head], DROP_EVICT);
-        return;
-    }
-    uint32_t wipe = s->used > n_new ? s->used - n_new : 0; /* not reused */
-    uint32_t k = s->lru_head;
-    for (uint32_t n = 0; k != NONE32; n++) {
-        pc_user *u = &s->slots[k];
-        uint32_t older = u->lru_next;
-        if (n < wipe)
-            memset(u, 0, sizeof *u);
-        u->lru_next = s->free_head;
-        s->free_head = k;
-        k = older;
-    }
-    memset(s->index, 0, sizeof(uint32_t) * ((size_t)s->index_mask + 1));
-    s->used = 0;
-    s->lru_head = s->lru_tail = NONE32;
-}
-
 /* Replace the state; cannot fail. Caller made sure nobody else runs. */
 static void commit(pacing_ctx *ctx, const staged *sg)
 {
     for (uint32_t i = 0; i < ctx->n_stripes; i++) {
         pc_stripe *s = &ctx->stripes[i];
         const staged_stripe *ss = &sg->stripes[i];
-        empty_stripe(ctx, s, ss->n_users);
+        pc_users_clear(ctx, s, ss->n_users);
         memset(s->pend, 0, sizeof(pc_pending) * s->n_pend);
         s->pend_used = 0;
         s->pend_head = s->pend_tail = 0;
@@ -863,13 +835,7 @@ static void commit(pacing_ctx *ctx, const staged *sg)
         const uint8_t *up = ss->users;
         for (uint32_t k = 0; k < ss->n_users; k++) {
             up = dec_user(up, sg->end, rec.w); /* checked: cannot fail */
-            bool created;
-            pc_user *u = pc_user_get(ctx, s, rec.u.pseudo, rec.u.last_seen_ms, &created);
-            uint32_t prev = u->lru_prev, next = u->lru_next;
-            memcpy(u, &rec, sizeof *u);
-            u->lru_prev = prev;
-            u->lru_next = next;
-            u->pending_head = NONE32;
+            pc_user_insert(s, &rec.u); /* checked: no duplicates, fits */
         }
         const uint8_t *q = ss->pend;
         for (uint32_t k = 0; k < ss->n_pend; k++) {

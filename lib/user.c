@@ -236,6 +236,47 @@ pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
     return u;
 }
 
+pc_user *pc_user_insert(pc_stripe *s, const pc_user *rec)
+{
+    uint32_t k = s->free_head;
+    s->free_head = s->slots[k].lru_next;
+    pc_user *u = &s->slots[k];
+    memcpy(u, rec, sizeof *u);
+    u->pending_head = NONE;
+    uint32_t i = home(s, rec->pseudo);
+    while (s->index[i] != 0)
+        i = (i + 1) & s->index_mask;
+    s->index[i] = k + 1;
+    lru_push_head(s, k);
+    s->used++;
+    return u;
+}
+
+void pc_users_clear(pacing_ctx *ctx, pc_stripe *s, uint32_t n_new)
+{
+    if (s->used < 64 || s->used < (s->index_mask + 1) / 16) {
+        while (s->lru_head != NONE) /* few users: one by one */
+            pc_user_drop(ctx, s, &s->slots[s->lru_head], DROP_EVICT);
+        return;
+    }
+    /* as dropping them from the LRU head would leave it: the same free
+     * list, index and slots, without the index's shifts one at a time */
+    uint32_t wipe = s->used > n_new ? s->used - n_new : 0; /* not reused */
+    uint32_t k = s->lru_head;
+    for (uint32_t n = 0; k != NONE; n++) {
+        pc_user *u = &s->slots[k];
+        uint32_t older = u->lru_next;
+        if (n < wipe)
+            memset(u, 0, sizeof *u);
+        u->lru_next = s->free_head;
+        s->free_head = k;
+        k = older;
+    }
+    memset(s->index, 0, sizeof(uint32_t) * ((size_t)s->index_mask + 1));
+    s->used = 0;
+    s->lru_head = s->lru_tail = NONE;
+}
+
 /* ---- public user calls ---- */
 
 PACING_API int pacing_pseudonym(const pacing_ctx *ctx, const void *user,

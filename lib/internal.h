@@ -219,23 +219,30 @@ typedef struct pc_stripe_stats {
     uint64_t settled_early, rw_rejected, safe;
 } pc_stripe_stats;
 
+#define PC_CACHE_LINE 64
+
+/* A stripe of the user table. Its first cache line holds what every call
+ * on it writes (the lock, the LRU ends, counts); the stripes are aligned
+ * to cache lines (pc_users_init). */
 typedef struct pc_stripe {
     pthread_mutex_t lock;
+    uint32_t lru_head, lru_tail; /* head = most recent */
+    uint32_t used;         /* users held */
+    uint32_t free_head;    /* free list through lru_next */
+    uint32_t pend_used;
+    uint32_t seq;          /* decision id sequence */
+    /* set at creation */
     pc_user *slots;
     uint32_t *index;       /* open addressing: slot + 1, 0 = empty */
     uint32_t n_slots;      /* capacity of this stripe */
     uint32_t index_mask;
-    uint32_t used;         /* users held */
-    uint32_t free_head;    /* free list through lru_next */
-    uint32_t lru_head, lru_tail; /* head = most recent */
     pc_pending *pend;      /* ring of pending decisions */
     uint32_t n_pend;       /* its capacity */
     uint32_t pend_head;    /* next slot to allocate */
     uint32_t pend_tail;    /* oldest slot that may be live */
-    uint32_t pend_used;
-    uint32_t seq;          /* decision id sequence */
     pc_stripe_stats st;
 } pc_stripe;
+_Static_assert(sizeof(pc_stripe) % PC_CACHE_LINE == 0, "stripes share lines");
 
 /* Find a user; NULL if absent. Caller holds the stripe lock. */
 pc_user *pc_user_find(pc_stripe *s, uint64_t pseudo);
@@ -433,7 +440,8 @@ struct pacing_ctx {
 
     uint32_t n_stripes;
     uint32_t stripe_shift;        /* pseudo >> shift selects the stripe */
-    pc_stripe *stripes;
+    pc_stripe *stripes;           /* aligned to a cache line in ... */
+    void *stripes_mem;            /* ... this allocation */
 
     pc_decay decay[PACING_MAX_DECAY_MODULES];
     uint32_t n_decay;

@@ -42,9 +42,14 @@ int pc_users_init(pacing_ctx *ctx)
     while ((1u << bits) < n)
         bits++;
     ctx->stripe_shift = 64 - bits;
-    ctx->stripes = pc_alloc(ctx, sizeof(pc_stripe) * n);
-    if (!ctx->stripes)
+    /* each stripe on cache lines of its own: no false sharing between
+     * threads that use neighbouring stripes */
+    ctx->stripes_mem = pc_alloc(ctx, sizeof(pc_stripe) * n + PC_CACHE_LINE);
+    if (!ctx->stripes_mem)
         return PACING_E_NOMEM;
+    uintptr_t at = (uintptr_t)ctx->stripes_mem;
+    at = (at + PC_CACHE_LINE - 1) & ~(uintptr_t)(PC_CACHE_LINE - 1);
+    ctx->stripes = (pc_stripe *)at;
     /* exactly `capacity` slots: the first capacity % n stripes get one more */
     uint64_t per = ctx->capacity / n, extra = ctx->capacity % n;
     uint32_t isize = 4;
@@ -74,7 +79,7 @@ int pc_users_init(pacing_ctx *ctx)
 
 void pc_users_free(pacing_ctx *ctx)
 {
-    if (!ctx->stripes)
+    if (!ctx->stripes_mem)
         return;
     for (uint32_t i = 0; i < ctx->n_stripes; i++) {
         pc_stripe *s = &ctx->stripes[i];
@@ -85,8 +90,9 @@ void pc_users_free(pacing_ctx *ctx)
         pc_free(ctx, s->index, sizeof(uint32_t) * (s->index_mask + 1));
         pthread_mutex_destroy(&s->lock);
     }
-    pc_free(ctx, ctx->stripes, sizeof(pc_stripe) * ctx->n_stripes);
+    pc_free(ctx, ctx->stripes_mem, sizeof(pc_stripe) * ctx->n_stripes + PC_CACHE_LINE);
     ctx->stripes = NULL;
+    ctx->stripes_mem = NULL;
 }
 
 pc_user *pc_user_find(pc_stripe *s, uint64_t pseudo)

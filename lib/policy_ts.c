@@ -564,6 +564,62 @@ static int ts_wins(const ts_state *s, pc_rng *r, const uint32_t *idx,
     return 1;
 }
 
+/* ts_wins for the anchor when it is the reference's action (no scale):
+ * as in ts_draw, when its Z >= z_ref its theta >= m_ref and each other
+ * action's bit test with kref settles most cases without any theta; a's
+ * theta is solved for only when some action needs the exact comparison. */
+static int ts_wins_ref(const ts_state *s, pc_rng *r, const uint32_t *idx,
+                       uint32_t n, uint32_t anchor)
+{
+    const ts_arm *xa = &s->arm[idx[anchor]];
+    double z0 = pc_rng_normal_i(r), th = 0.0, lq = 0.0, l1q = 0.0;
+    int use_ref = z0 >= s->z_ref, pending = 1;
+    uint64_t pool = 0;
+    int bits = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        if (j == anchor)
+            continue;
+        const ts_arm *x = &s->arm[idx[j]];
+        int k = x->kref;
+        if (!use_ref || k < PC_TS_KREF_MIN) {
+            if (pending) {
+                pending = 0;
+                th = ts_invert_from(xa, z0, &lq, &l1q, 1);
+            }
+            if (x->sampler != SAMPLER_APPROX) {
+                if (ts_exact(x, r) >= th)
+                    return 0;
+            } else if (ts_reaches(x, r, th, lq, l1q)) {
+                return 0;
+            }
+            continue;
+        }
+        if (k > 53)
+            continue; /* Q(z_m) < 2^-54 <= U */
+        if (bits < k) {
+            pool = pc_rng_next_i(r);
+            bits = 64;
+        }
+        uint64_t top = pool >> (64 - k);
+        pool <<= k;
+        bits -= k;
+        if (top)
+            continue; /* U >= 2^-k >= Q(z_m) */
+        if (pending) {
+            pending = 0;
+            th = ts_invert_from(xa, z0, &lq, &l1q, 1);
+        }
+        /* U = 2^-k V, V uniform */
+        uint64_t b = pc_rng_next_i(r);
+        double v = ((double)(b >> 11) + 0.5) * 0x1.0p-53;
+        double kd = x->kc0 - x->kc1 * lq - x->kc2 * l1q;
+        double zm = sqrt((kd > 0.0 ? kd : 0.0) / PC_INV_2LN2);
+        if (ldexp(v, -k) < 0.5 * erfc(zm * 0.70710678118654752))
+            return 0;
+    }
+    return 1;
+}
+
 /* The position in idx of the candidate with the highest scaled posterior
  * mean (first on ties). */
 static uint32_t ts_anchor(const ts_state *s, const uint32_t *idx, uint32_t n,
@@ -613,8 +669,14 @@ static uint32_t ts_select(void *st, pc_rng *r, uint64_t eligible,
         uint32_t wins = 0;
         pc_rng f;
         pc_rng_fork(r, &f);
-        for (uint32_t i = 0; i < s->draws; i++)
-            wins += ts_wins(s, &f, idx, n, sc, a, anchor);
+        if (!sc && s->ref && a == idx[anchor] && a == s->ref_arm &&
+            s->arm[a].sampler == SAMPLER_APPROX) {
+            for (uint32_t i = 0; i < s->draws; i++)
+                wins += ts_wins_ref(s, &f, idx, n, anchor);
+        } else {
+            for (uint32_t i = 0; i < s->draws; i++)
+                wins += ts_wins(s, &f, idx, n, sc, a, anchor);
+        }
         *propensity = ((double)wins + 1.0 / n) / ((double)s->draws + 1.0);
     }
     return a;

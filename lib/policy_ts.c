@@ -223,7 +223,19 @@ static double ts_exact(const ts_arm *a, pc_rng *r)
  * observations) this needs no transcendental call: the third-order series
  * of the inverse, then one Newton step on N d(p, theta) = Z^2 / 2 with the
  * logarithms taken as series around p. Elsewhere: pc_kl_solve. */
+static double ts_invert_from(const ts_arm *x, double z, double *lq,
+                             double *l1q, int hint);
+
 static double ts_invert(const ts_arm *x, double z, double *lq, double *l1q)
+{
+    return ts_invert_from(x, z, lq, l1q, 0);
+}
+
+/* hint: start pc_kl_solve from the series value (the same root to within
+ * its tolerance; used by the propensity draws, whose thetas need not be
+ * bit-identical to the decision's) */
+static double ts_invert_from(const ts_arm *x, double z, double *lq,
+                             double *l1q, int hint)
 {
     double w = z * x->isn;
     double dl = w * (x->s1 + w * (x->s2 + w * x->s3));
@@ -240,8 +252,8 @@ static double ts_invert(const ts_arm *x, double z, double *lq, double *l1q)
             return th + step;
         }
     }
-    return pc_kl_solve(x->p, x->negent, x->N, 0.5 * z * z, z > 0.0, -1.0, lq,
-                       l1q);
+    return pc_kl_solve(x->p, x->negent, x->N, 0.5 * z * z, z > 0.0,
+                       hint ? x->p + dl : -1.0, lq, l1q);
 }
 
 /* Z with P(N(0,1) > Z) = u, for u < P(N(0,1) > 2): Abramowitz & Stegun
@@ -484,6 +496,130 @@ static uint32_t ts_draw(const ts_state *s, pc_rng *rng, const uint32_t *idx,
     return u.m.arm;
 }
 
+/* Whether an action with centre p draws theta >= thr (< 1), thr's
+ * logarithms lm, l1m: the test of ts_beats without the Z itself. */
+static int ts_reaches(const ts_arm *x, pc_rng *r, double thr, double lm,
+                      double l1m)
+{
+    double kd = x->kc0 - x->kc1 * lm - x->kc2 * l1m; /* z_m^2 / (2 ln 2) */
+    if (thr > x->p && kd >= PC_TS_DIRECT_KD) {
+        if (kd >= 53.0)
+            return 0; /* Q(z_m) < 2^-54 <= U */
+        int k = (int)kd + 1;
+        uint64_t b = pc_rng_next_i(r);
+        if (b >> (64 - k))
+            return 0; /* U >= 2^-k >= Q(z_m) */
+        double u = ((double)(b >> 11) + 0.5) * 0x1.0p-53;
+        double zm = sqrt(kd / PC_INV_2LN2);
+        return u < 0.5 * erfc(zm * 0.70710678118654752);
+    }
+    double need = (kd > 0.0 ? kd : 0.0) / PC_INV_2LN2;
+    double v = pc_rng_normal_i(r);
+    return thr > x->p ? (v > 0.0 && v * v >= need)
+                      : (v >= 0.0 || v * v <= need);
+}
+
+/* Whether action a wins one further Thompson draw over the candidates
+ * idx[] (the propensity estimate). Equivalent in distribution to a whole
+ * draw followed by "is the winner a" (ties, of probability 0, count as
+ * losses): a's theta is drawn first, then each other action is only asked
+ * whether it reaches a's scaled value -- the anchor (highest scaled mean)
+ * first, as the likeliest -- and the draw stops at the first that does.
+ * No other action's theta is solved for. */
+static int ts_wins(const ts_state *s, pc_rng *r, const uint32_t *idx,
+                   uint32_t n, const double *scale, uint32_t a,
+                   uint32_t anchor)
+{
+    const ts_arm *xa = &s->arm[a];
+    double sca = pc_scale_of(scale, a), th, lq = 0.0, l1q = 0.0;
+    if (xa->sampler == SAMPLER_APPROX)
+        th = ts_invert_from(xa, pc_rng_normal_i(r), &lq, &l1q, 1);
+    else
+        th = ts_exact(xa, r);
+    double ya = sca * th, lkey = xa->sampler == SAMPLER_APPROX ? th : -1.0;
+    for (uint32_t i = 0; i < n; i++) {
+        /* the anchor first, then the others in order */
+        uint32_t pos = i == 0 ? anchor : (i <= anchor ? i - 1 : i);
+        uint32_t j = idx[pos];
+        if (j == a)
+            continue;
+        const ts_arm *x = &s->arm[j];
+        double sc = pc_scale_of(scale, j);
+        if (sc <= ya)
+            continue; /* sc * theta < sc <= ya */
+        if (x->sampler != SAMPLER_APPROX) {
+            if (sc * ts_exact(x, r) >= ya)
+                return 0;
+            continue;
+        }
+        double thr = ya / sc;
+        if (thr != lkey) {
+            lkey = thr;
+            lq = pc_log(thr);
+            l1q = pc_log(1.0 - thr);
+        }
+        if (ts_reaches(x, r, thr, lq, l1q))
+            return 0;
+    }
+    return 1;
+}
+
+/* ts_wins for the anchor when it is the reference's action (no scale):
+ * as in ts_draw, when its Z >= z_ref its theta >= m_ref and each other
+ * action's bit test with kref settles most cases without any theta; a's
+ * theta is solved for only when some action needs the exact comparison. */
+static int ts_wins_ref(const ts_state *s, pc_rng *r, const uint32_t *idx,
+                       uint32_t n, uint32_t anchor)
+{
+    const ts_arm *xa = &s->arm[idx[anchor]];
+    double z0 = pc_rng_normal_i(r), th = 0.0, lq = 0.0, l1q = 0.0;
+    int use_ref = z0 >= s->z_ref, pending = 1;
+    uint64_t pool = 0;
+    int bits = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        if (j == anchor)
+            continue;
+        const ts_arm *x = &s->arm[idx[j]];
+        int k = x->kref;
+        if (!use_ref || k < PC_TS_KREF_MIN) {
+            if (pending) {
+                pending = 0;
+                th = ts_invert_from(xa, z0, &lq, &l1q, 1);
+            }
+            if (x->sampler != SAMPLER_APPROX) {
+                if (ts_exact(x, r) >= th)
+                    return 0;
+            } else if (ts_reaches(x, r, th, lq, l1q)) {
+                return 0;
+            }
+            continue;
+        }
+        if (k > 53)
+            continue; /* Q(z_m) < 2^-54 <= U */
+        if (bits < k) {
+            pool = pc_rng_next_i(r);
+            bits = 64;
+        }
+        uint64_t top = pool >> (64 - k);
+        pool <<= k;
+        bits -= k;
+        if (top)
+            continue; /* U >= 2^-k >= Q(z_m) */
+        if (pending) {
+            pending = 0;
+            th = ts_invert_from(xa, z0, &lq, &l1q, 1);
+        }
+        /* U = 2^-k V, V uniform */
+        uint64_t b = pc_rng_next_i(r);
+        double v = ((double)(b >> 11) + 0.5) * 0x1.0p-53;
+        double kd = x->kc0 - x->kc1 * lq - x->kc2 * l1q;
+        double zm = sqrt((kd > 0.0 ? kd : 0.0) / PC_INV_2LN2);
+        if (ldexp(v, -k) < 0.5 * erfc(zm * 0.70710678118654752))
+            return 0;
+    }
+    return 1;
+}
+
 /* The position in idx of the candidate with the highest scaled posterior
  * mean (first on ties). */
 static uint32_t ts_anchor(const ts_state *s, const uint32_t *idx, uint32_t n,
@@ -533,8 +669,14 @@ static uint32_t ts_select(void *st, pc_rng *r, uint64_t eligible,
         uint32_t wins = 0;
         pc_rng f;
         pc_rng_fork(r, &f);
-        for (uint32_t i = 0; i < s->draws; i++)
-            wins += ts_draw(s, &f, idx, n, sc, anchor) == a;
+        if (!sc && s->ref && a == idx[anchor] && a == s->ref_arm &&
+            s->arm[a].sampler == SAMPLER_APPROX) {
+            for (uint32_t i = 0; i < s->draws; i++)
+                wins += ts_wins_ref(s, &f, idx, n, anchor);
+        } else {
+            for (uint32_t i = 0; i < s->draws; i++)
+                wins += ts_wins(s, &f, idx, n, sc, a, anchor);
+        }
         *propensity = ((double)wins + 1.0 / n) / ((double)s->draws + 1.0);
     }
     return a;

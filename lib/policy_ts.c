@@ -644,7 +644,7 @@ static uint32_t ts_select(void *st, pc_rng *r, uint64_t eligible,
                           double *propensity, uint32_t *flags)
 {
     (void)x;
-    ts_state *s = st;
+    const ts_state *s = st;
     const double *sc = NULL;
     uint32_t buf[PC_MAX_ARMS], n, anchor;
     const uint32_t *idx = pc_identity;
@@ -832,7 +832,7 @@ static uint32_t gts_select(void *st, pc_rng *r, uint64_t eligible,
                            double *propensity, uint32_t *flags)
 {
     (void)x;
-    gts_state *s = st;
+    const gts_state *s = st;
     const double *sc;
     uint32_t idx[PC_MAX_ARMS];
     uint32_t n = pc_candidates(s->k, eligible, scale, idx, &sc);

@@ -78,15 +78,18 @@ static uint8_t *enc_user(uint8_t *o, const uint64_t *cur, const uint64_t *prev)
         if (!x)
             continue;
         mask[i / 8] |= (uint8_t)(1u << (i % 8));
-        uint8_t *bm = o++;
-        unsigned m = 0;
-        for (unsigned j = 0; j < 8; j++) {
-            uint8_t b = (uint8_t)(x >> (8 * j));
-            *o = b;
-            o += b != 0;
-            m |= (unsigned)(b != 0) << j;
+        /* the high bit of every nonzero byte, gathered into m's bits */
+        uint64_t hi = (((x & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | x) &
+                      0x8080808080808080ULL;
+        unsigned m = (unsigned)(((hi >> 7) * 0x0102040810204080ULL) >> 56);
+        *o++ = (uint8_t)m;
+        if (m == 0xFF) {
+            memcpy(o, &x, 8); /* little-endian host */
+            o += 8;
+            continue;
         }
-        *bm = (uint8_t)m;
+        for (unsigned mm = m; mm; mm &= mm - 1)
+            *o++ = (uint8_t)(x >> (8 * (unsigned)__builtin_ctz(mm)));
     }
     return o;
 }
@@ -324,6 +327,16 @@ static void w_put(writer *w, const void *data, size_t len)
     w->staged += len;
 }
 
+static inline void prefetch_user(const pc_user *u)
+{
+#if defined(__GNUC__)
+    for (size_t off = 0; off < sizeof *u; off += PC_CACHE_LINE)
+        __builtin_prefetch((const char *)u + off);
+#else
+    (void)u;
+#endif
+}
+
 /* A user record, compactly (prev: the stripe's previous record). */
 static void w_user(writer *w, user_words *prev, const pc_user *u)
 {
@@ -385,8 +398,13 @@ static int write_payload(writer *w)
         w_u32(w, s->used);
         user_words prev;
         memset(&prev, 0, sizeof prev);
-        for (uint32_t k = s->lru_tail; k != NONE32 && !w->failed; k = s->slots[k].lru_prev)
+        for (uint32_t k = s->lru_tail; k != NONE32 && !w->failed; k = s->slots[k].lru_prev) {
+            /* the records are scattered over the slots: fetch the next
+             * one while this one is encoded */
+            if (s->slots[k].lru_prev != NONE32)
+                prefetch_user(&s->slots[s->slots[k].lru_prev]);
             w_user(w, &prev, &s->slots[k]); /* oldest first */
+        }
         w_u32(w, s->pend_used);
         for (uint32_t k = 0; k < s->n_pend; k++)
             if (s->pend[k].id != 0) {

@@ -246,6 +246,11 @@ pc_user *pc_user_insert(pc_stripe *s, const pc_user *rec)
 {
     uint32_t k = s->free_head;
     s->free_head = s->slots[k].lru_next;
+#if defined(__GNUC__)
+    if (s->free_head != NONE) /* bulk loads fill the free slots in a row */
+        for (size_t off = 0; off < sizeof(pc_user); off += PC_CACHE_LINE)
+            __builtin_prefetch((const char *)&s->slots[s->free_head] + off, 1);
+#endif
     pc_user *u = &s->slots[k];
     memcpy(u, rec, sizeof *u);
     u->pending_head = NONE;

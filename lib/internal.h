@@ -255,9 +255,9 @@ void pc_user_touch(pc_stripe *s, pc_user *u);
  * of s as its most recent user (no pending chain). Caller holds the lock
  * and made sure a slot is free. */
 pc_user *pc_user_insert(pc_stripe *s, const pc_user *rec);
-/* Drop every user of s as evictions from the LRU head would (the caller
- * clears the pending decisions); the n_new slots the caller fills next
- * with pc_user_insert, which overwrites them, are not wiped. */
+/* Drop every user of s (the caller clears the pending decisions); the
+ * n_new slots the caller fills next with pc_user_insert, which overwrites
+ * them, are not wiped, every other slot is. */
 void pc_users_clear(pacing_ctx *ctx, pc_stripe *s, uint32_t n_new);
 bool pc_user_expired(const pacing_ctx *ctx, const pc_user *u, int64_t now);
 

@@ -66,6 +66,14 @@ static void user_canon(user_words *r, const pc_user *u)
     r->u.pending_head = 0;
 }
 
+/* Bit j set when byte j of x (least significant first) is nonzero. */
+static inline unsigned nonzero_bytes(uint64_t x)
+{
+    uint64_t hi = (((x & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | x) &
+                  0x8080808080808080ULL;
+    return (unsigned)(((hi >> 7) * 0x0102040810204080ULL) >> 56);
+}
+
 /* Encode cur as its difference from prev (both canonical) at o; returns
  * the end. o has room for UMAX bytes (+ 8 of slack). */
 static uint8_t *enc_user(uint8_t *o, const uint64_t *cur, const uint64_t *prev)
@@ -78,10 +86,7 @@ static uint8_t *enc_user(uint8_t *o, const uint64_t *cur, const uint64_t *prev)
         if (!x)
             continue;
         mask[i / 8] |= (uint8_t)(1u << (i % 8));
-        /* the high bit of every nonzero byte, gathered into m's bits */
-        uint64_t hi = (((x & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | x) &
-                      0x8080808080808080ULL;
-        unsigned m = (unsigned)(((hi >> 7) * 0x0102040810204080ULL) >> 56);
+        unsigned m = nonzero_bytes(x);
         *o++ = (uint8_t)m;
         if (m == 0xFF) {
             memcpy(o, &x, 8); /* little-endian host */
@@ -119,8 +124,11 @@ static const uint8_t *dec_user(const uint8_t *p, const uint8_t *end, uint64_t *w
     for (size_t base = 0; base < UMASK; base += 8) {
         uint64_t bits = 0;
         size_t nb = UMASK - base < 8 ? UMASK - base : 8;
-        for (size_t b = 0; b < nb; b++)
-            bits |= (uint64_t)mask[base + b] << (8 * b);
+        if (nb == 8)
+            memcpy(&bits, mask + base, 8); /* little-endian host */
+        else
+            for (size_t b = 0; b < nb; b++)
+                bits |= (uint64_t)mask[base + b] << (8 * b);
         while (bits) {
             size_t i = 8 * base + (size_t)__builtin_ctzll(bits);
             bits &= bits - 1;
@@ -129,22 +137,25 @@ static const uint8_t *dec_user(const uint8_t *p, const uint8_t *end, uint64_t *w
             unsigned m = *p++;
             if (m == 0 || (size_t)(end - p) < popcount8[m])
                 return NULL;
-            uint64_t x;
-            if (m == 0xFF) {
-                memcpy(&x, p, 8); /* little-endian host */
-                p += 8;
-                if ((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL)
-                    return NULL; /* a zero byte */
-            } else {
-                x = 0;
-                while (m) {
-                    unsigned j = (unsigned)__builtin_ctz(m);
-                    m &= m - 1;
-                    if (*p == 0)
-                        return NULL;
-                    x |= (uint64_t)*p++ << (8 * j);
+            unsigned n = popcount8[m];
+            uint64_t x = 0;
+            if ((size_t)(end - p) >= 8) { /* one load, then place the bytes */
+                uint64_t v;
+                memcpy(&v, p, 8); /* little-endian host */
+                if ((m & (m + 1)) == 0) { /* bytes 0 .. n-1: the usual case */
+                    x = n == 8 ? v : v & ((1ULL << (8 * n)) - 1);
+                } else {
+                    for (unsigned mm = m; mm; mm &= mm - 1, v >>= 8)
+                        x |= (v & 0xFF) << (8 * (unsigned)__builtin_ctz(mm));
                 }
+            } else {
+                const uint8_t *q = p;
+                for (unsigned mm = m; mm; mm &= mm - 1)
+                    x |= (uint64_t)*q++ << (8 * (unsigned)__builtin_ctz(mm));
             }
+            p += n;
+            if (nonzero_bytes(x) != m)
+                return NULL; /* a byte marked nonzero is zero */
             w[i] ^= x;
         }
     }

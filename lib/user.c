@@ -265,24 +265,23 @@ pc_user *pc_user_insert(pc_stripe *s, const pc_user *rec)
 
 void pc_users_clear(pacing_ctx *ctx, pc_stripe *s, uint32_t n_new)
 {
-    if (s->used < 64 || s->used < (s->index_mask + 1) / 16) {
+    if (s->used < 64 || s->used < s->n_slots / 16) {
         while (s->lru_head != NONE) /* few users: one by one */
             pc_user_drop(ctx, s, &s->slots[s->lru_head], DROP_EVICT);
         return;
     }
-    /* as dropping them from the LRU head would leave it: the same free
-     * list, index and slots, without the index's shifts one at a time */
-    uint32_t wipe = s->used > n_new ? s->used - n_new : 0; /* not reused */
-    uint32_t k = s->lru_head;
-    for (uint32_t n = 0; k != NONE; n++) {
+    /* in one pass over the slots, in slot order (the records' lines are
+     * read and written in a row, not in LRU order): the free list becomes
+     * 0, 1, 2, ..., so the n_new users inserted next fill the first n_new
+     * slots, overwriting them whole; every other used slot is wiped here
+     * (a free slot is all zero but for its free-list link) */
+    for (uint32_t k = 0; k < s->n_slots; k++) {
         pc_user *u = &s->slots[k];
-        uint32_t older = u->lru_next;
-        if (n < wipe)
+        if (k >= n_new && u->pseudo != 0)
             memset(u, 0, sizeof *u);
-        u->lru_next = s->free_head;
-        s->free_head = k;
-        k = older;
+        u->lru_next = k + 1 < s->n_slots ? k + 1 : NONE;
     }
+    s->free_head = s->n_slots ? 0 : NONE;
     memset(s->index, 0, sizeof(uint32_t) * ((size_t)s->index_mask + 1));
     s->used = 0;
     s->lru_head = s->lru_tail = NONE;

@@ -338,11 +338,22 @@ static uint8_t *payload_of(const uint8_t *s, size_t len, size_t *plen)
 /* A well-formed snapshot around a (modified) expanded payload: the
  * original header, the users compacted again, a new raw deflate body, a
  * trailer with correct lengths and checksums. */
+static uint8_t *wrap_compact(const uint8_t *orig, const uint8_t *payload,
+                             size_t plen, size_t *len);
+
 static uint8_t *rebuild(const uint8_t *orig, const uint8_t *xpayload, size_t xlen,
                         size_t *len)
 {
     size_t plen;
     uint8_t *payload = keep(snap_compact(rd32(orig + 40), xpayload, xlen, &plen));
+    return wrap_compact(orig, payload, plen, len);
+}
+
+/* The same around a compact payload taken as it is (to test encodings a
+ * writer never makes). */
+static uint8_t *wrap_compact(const uint8_t *orig, const uint8_t *payload,
+                             size_t plen, size_t *len)
+{
     uLongf cl = raw_bound((uLong)plen);
     uint8_t *s = keep(malloc(HEADER_SIZE + cl + TRAILER_SIZE));
     memcpy(s, orig, HEADER_SIZE);
@@ -1465,6 +1476,77 @@ static void test_damaged_inputs(void **state)
     wr32(p2 + L.stripe_users[si], L.n_users[si] + 1);
     r = rebuild(s, p2, plen, &rlen);
     try_mem(&e, r, rlen, PACING_E_CORRUPT, "user count + 1");
+
+    /* compact records a writer never makes (the encoding is canonical):
+     * the first user record of stripe 0, in the compact payload itself */
+    {
+        const uint8_t *t = s + len - TRAILER_SIZE;
+        size_t cpl = (size_t)rd64(t);
+        uint8_t *cp = keep(malloc(cpl + 16));
+        uLongf dl = (uLongf)cpl;
+        assert_int_equal(raw_inflate(cp, &dl, s + HEADER_SIZE, (uLong)rd64(t + 8)), Z_OK);
+        assert_true(L.n_users[0] >= 1 && rd32(cp) == L.n_users[0]);
+        const size_t rec = 4, words = rec + SC_UMASK; /* record, its first word */
+        uint8_t *q = keep(malloc(cpl + 16));
+        /* the first word with a byte mask other than 0xFF (some byte 0) */
+        size_t at = words, wi = 0;
+        int found = 0;
+        for (size_t i = 0; i < SC_UW && !found; i++) {
+            if (!(cp[rec + i / 8] >> (i % 8) & 1))
+                continue;
+            unsigned m = cp[at];
+            if (m != 0xFF) {
+                found = 1;
+                wi = i;
+                break;
+            }
+            at += 1 + (size_t)__builtin_popcount(m);
+        }
+        assert_true(found);
+        unsigned m = cp[at], n = (unsigned)__builtin_popcount(m);
+        (void)wi;
+
+        /* a byte mask of 0 (its bytes removed) */
+        memcpy(q, cp, at);
+        q[at] = 0;
+        memcpy(q + at + 1, cp + at + 1 + n, cpl - at - 1 - n);
+        r = wrap_compact(s, q, cpl - n, &rlen);
+        try_mem(&e, r, rlen, PACING_E_CORRUPT, "a word's byte mask 0");
+
+        /* a zero byte marked nonzero: the lowest byte not in the mask */
+        unsigned j = (unsigned)__builtin_ctz(~m & 0xFFu);
+        size_t rank = (size_t)__builtin_popcount(m & ((1u << j) - 1));
+        memcpy(q, cp, at);
+        q[at] = (uint8_t)(m | 1u << j);
+        memcpy(q + at + 1, cp + at + 1, rank);
+        q[at + 1 + rank] = 0;
+        memcpy(q + at + 2 + rank, cp + at + 1 + rank, cpl - at - 1 - rank);
+        r = wrap_compact(s, q, cpl + 1, &rlen);
+        try_mem(&e, r, rlen, PACING_E_CORRUPT, "a zero byte marked nonzero");
+
+        /* the control: the unchanged compact payload, wrapped the same
+         * way, loads (so the refusals above are the mutations') */
+        r = wrap_compact(s, cp, cpl, &rlen);
+        {
+            pacing_ctx *q2 = build(V_BASE);
+            expect_load_ok(q2, load_mem(q2, r, rlen, 0), "compact payload as written");
+            release(q2);
+        }
+
+        /* a word-mask bit past the record's last word */
+        if (SC_UW % 8) {
+            memcpy(q, cp, cpl);
+            q[rec + SC_UMASK - 1] |= (uint8_t)(0x80u);
+            r = wrap_compact(s, q, cpl, &rlen);
+            try_mem(&e, r, rlen, PACING_E_CORRUPT, "a word past the record marked");
+        }
+
+        /* the payload cut inside the first record: its stripe's user
+         * count asks for more records than there are bytes for */
+        memcpy(q, cp, cpl);
+        r = wrap_compact(s, q, rec + SC_UMASK + 1, &rlen);
+        try_mem(&e, r, rlen, PACING_E_CORRUPT, "payload ends in the first record");
+    }
 
     { /* a pending decision with a bad point, action or id */
         int pj = 0;

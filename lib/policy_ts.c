@@ -403,6 +403,20 @@ static void ts_consider(const ts_state *s, ts_run *u, pc_rng *r, uint32_t a,
     ts_enter(u, r, a, x, sc, z);
 }
 
+/* The bit test of a reference draw: k (1..53) fresh random bits from a
+ * pool refilled 64 at a time; nonzero when any is set (U >= 2^-k). */
+static inline int pool_bits(pc_rng *r, uint64_t *pool, int *bits, int k)
+{
+    if (*bits < k) {
+        *pool = pc_rng_next_i(r);
+        *bits = 64;
+    }
+    uint64_t top = *pool >> (64 - k);
+    *pool <<= k;
+    *bits -= k;
+    return top != 0;
+}
+
 /* One Thompson draw over the n candidates idx[]; returns the winner.
  * `anchor` (a position in idx) is the candidate with the highest scaled
  * posterior mean: it is drawn first. Every other action is then only asked
@@ -464,14 +478,7 @@ static uint32_t ts_draw(const ts_state *s, pc_rng *rng, const uint32_t *idx,
             /* max >= m_ref > p: the bit test with kref <= k(max) bits */
             if (k > 53)
                 continue; /* Q(z_m) < 2^-54 <= U */
-            if (bits < k) {
-                pool = pc_rng_next_i(r);
-                bits = 64;
-            }
-            uint64_t top = pool >> (64 - k);
-            pool <<= k;
-            bits -= k;
-            if (top)
+            if (pool_bits(r, &pool, &bits, k))
                 continue; /* U >= 2^-k >= Q(z_m): loses */
             if (pending) {
                 pending = 0;
@@ -596,14 +603,7 @@ static int ts_wins_ref(const ts_state *s, pc_rng *r, const uint32_t *idx,
         }
         if (k > 53)
             continue; /* Q(z_m) < 2^-54 <= U */
-        if (bits < k) {
-            pool = pc_rng_next_i(r);
-            bits = 64;
-        }
-        uint64_t top = pool >> (64 - k);
-        pool <<= k;
-        bits -= k;
-        if (top)
+        if (pool_bits(r, &pool, &bits, k))
             continue; /* U >= 2^-k >= Q(z_m) */
         if (pending) {
             pending = 0;

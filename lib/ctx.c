@@ -79,13 +79,19 @@ static void default_free(void *opaque, void *ptr, size_t size)
     free(ptr);
 }
 
-void *pc_alloc(pacing_ctx *ctx, size_t size)
+void *pc_alloc_raw(pacing_ctx *ctx, size_t size)
 {
     void *p = ctx->alloc.alloc(ctx->alloc.opaque, size);
-    if (p) {
-        memset(p, 0, size);
+    if (p)
         atomic_fetch_add_explicit(&ctx->bytes, size, memory_order_relaxed);
-    }
+    return p;
+}
+
+void *pc_alloc(pacing_ctx *ctx, size_t size)
+{
+    void *p = pc_alloc_raw(ctx, size);
+    if (p)
+        memset(p, 0, size);
     return p;
 }
 

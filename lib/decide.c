@@ -672,11 +672,10 @@ static uint64_t apply_rules(pacing_ctx *ctx, const pc_point *p,
         bool vetoed = false, delayed = false;
         for (uint32_t ri = 0; ri < ctx->n_rules && !vetoed; ri++) {
             const pc_rule *r = &ctx->rules[ri];
-            if (r->point >= 0 && (uint32_t)r->point != p->id)
+            if ((r->point >= 0 && (uint32_t)r->point != p->id) ||
+                (allowed_all >> ri & 1))
                 continue;
             const pc_rule_mod *m = &ctx->rule_mods[r->mod];
-            if (allowed_all >> ri & 1)
-                continue;
             pacing_rule_result res;
             memset(&res, 0, sizeof res);
             res.size = sizeof res;

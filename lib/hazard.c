@@ -113,10 +113,13 @@ static void covariates(const pacing_ctx *ctx, const pc_inputs *in, double x[4])
 
 /* The logits of the per-step rates, kept with the counts they come from
  * (a risk reads several steps; each would otherwise cost a log). */
-static void refresh(pc_hazard *h, uint32_t j)
+static void refresh_step(pc_hazard *h, uint32_t j)
 {
     if (h->at_risk[j] >= 1.0)
-        h->lbase[j] = logit(h->events[j] / h->at_risk[j]);
+        h->lbase[j] = logit(baseline(h, j));
+}
+static void refresh_pool(pc_hazard *h)
+{
     h->lpool = logit(h->total_at_risk > 0.0 ? h->total_events / h->total_at_risk
                                             : 0.0);
 }
@@ -129,7 +132,8 @@ void pc_hazard_loaded(pc_hazard *h)
         h->total_events += h->events[i];
     }
     for (uint32_t i = 0; i < h->n_bins; i++)
-        refresh(h, i);
+        refresh_step(h, i);
+    refresh_pool(h);
 }
 
 static inline double base_logit(const pc_hazard *h, uint32_t j)
@@ -146,11 +150,14 @@ static double cov_term(const pc_hazard *h, const double x[4])
     return z;
 }
 
+static inline double sigmoid(double z) { return 1.0 / (1.0 + pc_exp(-z)); }
+
 static double hazard_x(const pc_hazard *h, uint32_t j, const double x[4])
 {
-    return 1.0 / (1.0 + pc_exp(-(base_logit(h, j) + cov_term(h, x))));
+    return sigmoid(base_logit(h, j) + cov_term(h, x));
 }
 
+/* One observation: at risk in step j, ended (y = 1) or survived it. */
 static void observe(pc_hazard *h, uint32_t j, int y, const double x[4])
 {
     double p = hazard_x(h, j, x);
@@ -160,7 +167,8 @@ static void observe(pc_hazard *h, uint32_t j, int y, const double x[4])
         h->events[j] += 1.0;
         h->total_events += 1.0;
     }
-    refresh(h, j);
+    refresh_step(h, j);
+    refresh_pool(h);
     h->n_updates += 1.0;
     double rate = 1.0 / (h->n_updates < 1000.0 ? h->n_updates : 1000.0);
     for (int i = 0; i < 4; i++) {
@@ -169,6 +177,7 @@ static void observe(pc_hazard *h, uint32_t j, int y, const double x[4])
     }
 }
 
+/* Count the steps [u->hazard_bins, upto) of the session as survived. */
 static void survive(pacing_ctx *ctx, pc_user *u, int64_t upto, const double x[4])
 {
     pc_hazard *h = &ctx->hazard;
@@ -248,8 +257,7 @@ double pc_hazard_risk_x(pacing_ctx *ctx, const pc_user *u, const double x[4],
     hz_lock(ctx, false);
     double c = cov_term(h, x);
     for (int64_t i = 0; i < steps; i++) {
-        double z = base_logit(h, bin_of(h, bin, age + i * bin)) + c;
-        survive_p *= 1.0 - 1.0 / (1.0 + pc_exp(-z));
+        survive_p *= 1.0 - sigmoid(base_logit(h, bin_of(h, bin, age + i * bin)) + c);
     }
     hz_unlock(ctx);
     double r = 1.0 - survive_p;

@@ -20,6 +20,7 @@
 
 /* ---- allocation: the one choke point ---- */
 void *pc_alloc(pacing_ctx *ctx, size_t size);   /* zeroed */
+void *pc_alloc_raw(pacing_ctx *ctx, size_t size); /* not zeroed (buffers filled at once) */
 void pc_free(pacing_ctx *ctx, void *ptr, size_t size);
 
 /* ---- error reporting: per-thread message, returns status ---- */

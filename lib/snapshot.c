@@ -694,15 +694,6 @@ static int corrupt(const pacing_ctx *ctx, const char *what)
 
 /* pc_alloc without the zeroing, through the same allocator hooks and byte
  * count (pc_free frees it): for buffers that are filled before use. */
-static void *alloc_raw(pacing_ctx *ctx, size_t size)
-{
-    void *p = ctx->alloc.alloc(ctx->alloc.opaque, size);
-    if (p)
-        atomic_fetch_add_explicit(&ctx->bytes, size, memory_order_relaxed);
-    return p;
-}
-
-
 /* Whether a[0..n) holds a value twice; sorts a, using tmp (n values).
  * LSD radix sort, 8 passes of 8 bits: O(n) whatever the data (a crafted
  * snapshot cannot make it slow), no branch on the keys. */
@@ -744,7 +735,7 @@ static int check_payload(pacing_ctx *ctx, cursor c, staged *sg)
          * the records before it are searched for a duplicate first. */
         size_t kbytes = 2 * sizeof(uint64_t) * ss->n_users; /* keys, scratch */
         uint64_t *keys = NULL;
-        if (ss->n_users > 1 && !(keys = alloc_raw(ctx, kbytes)))
+        if (ss->n_users > 1 && !(keys = pc_alloc_raw(ctx, kbytes)))
             return pc_fail(ctx, PACING_E_NOMEM, "snapshot: out of memory");
         user_words u;
         memset(&u, 0, sizeof u);
@@ -965,7 +956,7 @@ static int load_bytes(pacing_ctx *ctx, const uint8_t *buf, size_t len)
     }
     if (zcrc != get32(t + 20))
         return corrupt(ctx, "compressed body checksum mismatch");
-    uint8_t *payload = alloc_raw(ctx, plen ? plen : 1); /* inflate fills it */
+    uint8_t *payload = pc_alloc_raw(ctx, plen ? plen : 1); /* inflate fills it */
     if (!payload)
         return pc_fail(ctx, PACING_E_NOMEM, "snapshot: out of memory (%llu bytes)",
                        (unsigned long long)plen);
@@ -1032,7 +1023,7 @@ static int load_bytes(pacing_ctx *ctx, const uint8_t *buf, size_t len)
 static int read_all(pacing_ctx *ctx, pacing_read_fn read, void *opaque, size_t hint)
 {
     size_t cap = hint + 1, len = 0;
-    uint8_t *buf = alloc_raw(ctx, cap);
+    uint8_t *buf = pc_alloc_raw(ctx, cap);
     if (!buf)
         return pc_fail(ctx, PACING_E_NOMEM, "snapshot_read: out of memory");
     for (;;) {
@@ -1041,7 +1032,7 @@ static int read_all(pacing_ctx *ctx, pacing_read_fn read, void *opaque, size_t h
                 pc_free(ctx, buf, cap);
                 return corrupt(ctx, "larger than any snapshot");
             }
-            uint8_t *nb = alloc_raw(ctx, cap * 2);
+            uint8_t *nb = pc_alloc_raw(ctx, cap * 2);
             if (!nb) {
                 pc_free(ctx, buf, cap);
                 return pc_fail(ctx, PACING_E_NOMEM, "snapshot_read: out of memory");

@@ -193,6 +193,18 @@ void pc_user_drop(pacing_ctx *ctx, pc_stripe *s, pc_user *u, int mode)
     pc_user_remove(s, u);
 }
 
+/* A user just written into slot k (taken from the free list): into the
+ * index and at the head of the LRU list. */
+static void link_new(pc_stripe *s, uint32_t k, uint64_t pseudo)
+{
+    uint32_t i = home(s, pseudo);
+    while (s->index[i] != 0)
+        i = (i + 1) & s->index_mask;
+    s->index[i] = k + 1;
+    lru_push_head(s, k);
+    s->used++;
+}
+
 bool pc_user_expired(const pacing_ctx *ctx, const pc_user *u, int64_t now)
 {
     return ctx->user_ttl_ms >= 0 && now - u->last_seen_ms > ctx->user_ttl_ms;
@@ -231,12 +243,7 @@ pc_user *pc_user_get(pacing_ctx *ctx, pc_stripe *s, uint64_t pseudo,
     u->form_started_ms = -1;
     u->last_form_end_ms = -1;
     pc_features_init(&u->feat, now);
-    uint32_t i = home(s, pseudo);
-    while (s->index[i] != 0)
-        i = (i + 1) & s->index_mask;
-    s->index[i] = k + 1;
-    lru_push_head(s, k);
-    s->used++;
+    link_new(s, k, pseudo);
     s->st.created++;
     *created = true;
     return u;
@@ -254,12 +261,7 @@ pc_user *pc_user_insert(pc_stripe *s, const pc_user *rec)
     pc_user *u = &s->slots[k];
     memcpy(u, rec, sizeof *u);
     u->pending_head = NONE;
-    uint32_t i = home(s, rec->pseudo);
-    while (s->index[i] != 0)
-        i = (i + 1) & s->index_mask;
-    s->index[i] = k + 1;
-    lru_push_head(s, k);
-    s->used++;
+    link_new(s, k, rec->pseudo);
     return u;
 }
 

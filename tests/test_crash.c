@@ -34,6 +34,8 @@
 #include <zlib.h>
 
 #include "pacing.h"
+#define HELPERS_OWN_TEARDOWN
+#include "helpers.h"
 
 #define T0 1000000000LL
 #define N_USERS 40
@@ -99,36 +101,7 @@ static pacing_ctx *make_ctx(void)
     return ctx;
 }
 
-static uint64_t next_rand(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-typedef struct membuf {
-    uint8_t *p;
-    size_t len, cap;
-} membuf;
-
-static int mem_write(void *opaque, const void *buf, size_t len)
-{
-    membuf *m = opaque;
-    if (m->len + len > m->cap) {
-        size_t cap = m->cap ? m->cap : 65536;
-        while (cap < m->len + len)
-            cap *= 2;
-        uint8_t *np = realloc(m->p, cap);
-        if (!np)
-            return -1;
-        m->p = np;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->len, buf, len);
-    m->len += len;
-    return 0;
-}
+/* next_rand, membuf, mem_write: helpers.h */
 
 static int write_line(int fd, char kind, int gen, long n, uint32_t crc)
 {

@@ -27,40 +27,8 @@
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Contexts of the running test, freed by the teardown also when an
- * assertion fails (so ASan and valgrind report only real leaks). */
-#define MAX_LIVE 4
-static pacing_ctx *live[MAX_LIVE];
-
-static pacing_ctx *track(pacing_ctx *ctx)
-{
-    for (int i = 0; i < MAX_LIVE; i++)
-        if (!live[i]) {
-            live[i] = ctx;
-            return ctx;
-        }
-    pacing_ctx_free(ctx);
-    fail_msg("more than %d live contexts", MAX_LIVE);
-    return NULL;
-}
-
-static void release(pacing_ctx *ctx)
-{
-    for (int i = 0; i < MAX_LIVE; i++)
-        if (live[i] == ctx)
-            live[i] = NULL;
-    pacing_ctx_free(ctx);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    for (int i = 0; i < MAX_LIVE; i++) {
-        pacing_ctx_free(live[i]);
-        live[i] = NULL;
-    }
-    return 0;
-}
+/* Contexts of the running test (track, release, teardown): helpers.h. */
+#include "helpers.h"
 
 #define BIN 10000          /* hazard_bin_ms */
 #define STEP_EV 5000       /* activity every 5 s */

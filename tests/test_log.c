@@ -19,30 +19,7 @@
 
 #include "pacing.h"
 
-#define MAX_LIVE 4
-static pacing_ctx *live[MAX_LIVE];
-
-static pacing_ctx *track(pacing_ctx *ctx)
-{
-    for (int i = 0; i < MAX_LIVE; i++)
-        if (!live[i]) {
-            live[i] = ctx;
-            return ctx;
-        }
-    pacing_ctx_free(ctx);
-    fail_msg("more than %d live contexts", MAX_LIVE);
-    return NULL;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    for (int i = 0; i < MAX_LIVE; i++) {
-        pacing_ctx_free(live[i]);
-        live[i] = NULL;
-    }
-    return 0;
-}
+#include "helpers.h" /* track, teardown */
 
 #define T0 5000000
 

@@ -29,6 +29,8 @@
 #include "pacing.h"
 #include "internal.h" /* pc_user, for snap_codec.h */
 #include "snap_codec.h"
+#define HELPERS_OWN_TEARDOWN
+#include "helpers.h"
 
 #define HEADER_SIZE 64
 #define TRAILER_SIZE 32
@@ -252,28 +254,7 @@ static const uint8_t *find(const uint8_t *hay, size_t n, const void *needle,
     return NULL;
 }
 
-typedef struct membuf {
-    uint8_t *p;
-    size_t len, cap;
-} membuf;
-
-static int mem_write(void *opaque, const void *buf, size_t len)
-{
-    membuf *m = opaque;
-    if (m->len + len > m->cap) {
-        size_t cap = m->cap ? m->cap : 4096;
-        while (cap < m->len + len)
-            cap *= 2;
-        uint8_t *np = realloc(m->p, cap);
-        if (!np)
-            return -1;
-        m->p = np;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->len, buf, len);
-    m->len += len;
-    return 0;
-}
+/* membuf, mem_write: helpers.h */
 
 typedef struct snap {
     uint8_t *raw;

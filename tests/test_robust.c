@@ -22,6 +22,8 @@
 #include <time.h>
 
 #include "pacing.h"
+#define HELPERS_OWN_TEARDOWN
+#include "helpers.h"
 
 typedef struct counter {
     size_t bytes, peak;
@@ -72,13 +74,7 @@ static int teardown(void **state)
     return cnt.bytes == 0 && cnt.bad == 0 ? 0 : -1;
 }
 
-static uint64_t next_rand(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+/* next_rand: helpers.h */
 
 static double now_s(void)
 {

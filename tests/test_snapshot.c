@@ -42,29 +42,13 @@
 /* Contexts freed by the teardown, also when an assertion fails        */
 /* ------------------------------------------------------------------ */
 
+/* track, release, live_free_all: helpers.h; also membuf, mem_write,
+ * reader, mem_read and next_rand */
 #define MAX_LIVE 16
-static pacing_ctx *live[MAX_LIVE];
+#define HELPERS_OWN_TEARDOWN
+#include "helpers.h"
+
 static char tmpdir[256];
-
-static pacing_ctx *track(pacing_ctx *ctx)
-{
-    for (int i = 0; i < MAX_LIVE; i++)
-        if (!live[i]) {
-            live[i] = ctx;
-            return ctx;
-        }
-    pacing_ctx_free(ctx);
-    fail_msg("more than %d live contexts", MAX_LIVE);
-    return NULL;
-}
-
-static void release(pacing_ctx *ctx)
-{
-    for (int i = 0; i < MAX_LIVE; i++)
-        if (live[i] == ctx)
-            live[i] = NULL;
-    pacing_ctx_free(ctx);
-}
 
 /* Buffers freed by the teardown. */
 #define MAX_BUFS 256
@@ -118,10 +102,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < MAX_LIVE; i++) {
-        pacing_ctx_free(live[i]);
-        live[i] = NULL;
-    }
+    live_free_all();
     for (int i = 0; i < MAX_BUFS; i++) {
         free(bufs[i]);
         bufs[i] = NULL;
@@ -172,58 +153,6 @@ static void list_dir(const char *dir, char *out, size_t n)
 /* ------------------------------------------------------------------ */
 /* Byte buffers, callbacks, files                                      */
 /* ------------------------------------------------------------------ */
-
-typedef struct membuf {
-    uint8_t *p;
-    size_t len, cap;
-    int fail_at_call; /* write: fail on this call (1-based), 0: never */
-    int calls;
-} membuf;
-
-static int mem_write(void *opaque, const void *buf, size_t len)
-{
-    membuf *m = opaque;
-    m->calls++;
-    if (m->fail_at_call && m->calls >= m->fail_at_call)
-        return -1;
-    if (m->len + len > m->cap) {
-        size_t cap = m->cap ? m->cap : 4096;
-        while (cap < m->len + len)
-            cap *= 2;
-        uint8_t *np = realloc(m->p, cap);
-        if (!np)
-            return -1;
-        m->p = np;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->len, buf, len);
-    m->len += len;
-    return 0;
-}
-
-typedef struct reader {
-    const uint8_t *p;
-    size_t len, pos;
-    size_t chunk;      /* at most this many bytes per call, 0: any */
-    long fail_after;   /* return -1 once pos >= fail_after (< 0: never) */
-} reader;
-
-static long mem_read(void *opaque, void *buf, size_t len)
-{
-    reader *r = opaque;
-    if (r->fail_after >= 0 && r->pos >= (size_t)r->fail_after)
-        return -1;
-    size_t n = r->len - r->pos;
-    if (n > len)
-        n = len;
-    if (r->chunk && n > r->chunk)
-        n = r->chunk;
-    if (r->fail_after >= 0 && r->pos + n > (size_t)r->fail_after)
-        n = (size_t)r->fail_after - r->pos;
-    memcpy(buf, r->p + r->pos, n);
-    r->pos += n;
-    return (long)n;
-}
 
 static void check_policy_states(pacing_ctx *ctx, const char *what);
 
@@ -615,14 +544,6 @@ typedef struct workload {
     uint64_t ids[MAX_IDS];
     int n_ids;
 } workload;
-
-static uint64_t next_rand(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 static workload wl_make(uint64_t seed, int user_base, int n_users, int64_t t)
 {

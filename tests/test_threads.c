@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "pacing.h"
+#include "helpers.h"
 
 #define N_THREADS 5
 #define POOL 1536          /* users drawn from; more than the capacity */
@@ -187,48 +188,11 @@ static pacing_ctx *new_ctx(uint32_t extra_flags, uint32_t stripes)
 /* Memory snapshots                                                    */
 /* ------------------------------------------------------------------ */
 
-typedef struct membuf {
-    uint8_t *p;
-    size_t len, cap;
-} membuf;
-
-static int mem_write(void *opaque, const void *buf, size_t len)
-{
-    membuf *m = opaque;
-    if (m->len + len > m->cap) {
-        size_t cap = m->cap ? m->cap : 65536;
-        while (cap < m->len + len)
-            cap *= 2;
-        uint8_t *np = realloc(m->p, cap);
-        if (!np)
-            return -1;
-        m->p = np;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->len, buf, len);
-    m->len += len;
-    return 0;
-}
-
-typedef struct reader {
-    const uint8_t *p;
-    size_t len, pos;
-} reader;
-
-static long mem_read(void *opaque, void *buf, size_t len)
-{
-    reader *r = opaque;
-    size_t n = r->len - r->pos;
-    if (n > len)
-        n = len;
-    memcpy(buf, r->p + r->pos, n);
-    r->pos += n;
-    return (long)n;
-}
+/* membuf, mem_write, reader, mem_read: helpers.h */
 
 static int load_into(pacing_ctx *ctx, const membuf *m)
 {
-    reader r = {m->p, m->len, 0};
+    reader r = {m->p, m->len, 0, 0, -1};
     return pacing_snapshot_read(ctx, mem_read, &r);
 }
 
@@ -1043,7 +1007,7 @@ static void test_stress(void **state)
     }
 
     /* the final snapshot restores the same state into a fresh context */
-    membuf m = {NULL, 0, 0};
+    membuf m = {0};
     assert_int_equal(pacing_snapshot_write(ctx, mem_write, &m), PACING_OK);
     pacing_ctx *copy = new_ctx(0, 0);
     rc = load_into(copy, &m);
@@ -1100,9 +1064,7 @@ static void run_script(uint32_t flags, long ops, script_result *res)
     res->trace = w->trace;
     res->errors = w->errors;
     memcpy(res->first_error, w->first_error, sizeof res->first_error);
-    res->snap.len = 0;
-    res->snap.p = NULL;
-    res->snap.cap = 0;
+    res->snap = (membuf){0};
     assert_int_equal(pacing_snapshot_write(ctx, mem_write, &res->snap), PACING_OK);
     get_stats(ctx, &res->stats, &res->dstats);
     free(w->snap.p);
